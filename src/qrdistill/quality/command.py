@@ -1,0 +1,42 @@
+"""``qrdistill filter``: answer check, verifiers and LLM judge decide which paths are kept.
+
+    qrdistill filter --in paths.jsonl --out filtered.jsonl --kept-only kept.jsonl \\
+        --questions questions.jsonl --judge openai --model gpt-4o-mini --verifiers program,arithmetic
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated, Optional
+
+import typer
+
+
+def filter_command(
+    in_path: Annotated[FsPath, typer.Option("--in", help="Path records (JSONL) from `qrdistill generate` or `import`.")],
+    out: Annotated[FsPath, typer.Option("--out", help="Every path with its Verdict (nothing is deleted).")],
+    kept_only: Annotated[Optional[FsPath], typer.Option("--kept-only", help="Also write only the kept paths here (what training reads).")] = None,
+    questions: Annotated[Optional[list[FsPath]], typer.Option("--questions", help="Question JSONL with gold answers (repeatable). Without it, the paths' own `correct` field is used.")] = None,
+    judge: Annotated[str, typer.Option("--judge", help="LLM judge backend: openai, hf, vllm or none.")] = "none",
+    model: Annotated[Optional[str], typer.Option("--model", help="Judge model name (backend-specific).")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Judge server URL (openai/vllm). API key from OPENAI_API_KEY.")] = None,
+    verifiers: Annotated[str, typer.Option("--verifiers", help="Comma-separated deterministic verifiers: program, arithmetic (or 'none').")] = "program,arithmetic",
+    on_unknown: Annotated[str, typer.Option("--on-unknown", help="What to do when the judge's reply cannot be parsed: reject or keep.")] = "reject",
+    votes: Annotated[int, typer.Option("--votes", min=1, help="Judge samples per path; the majority decides.")] = 1,
+    cache: Annotated[Optional[FsPath], typer.Option("--cache", help="Judge call cache (JSONL); a rerun resumes from it.")] = None,
+    rubric: Annotated[Optional[FsPath], typer.Option("--rubric", help="Judge rubric YAML (default: the built-in rubric).")] = None,
+    funnel_png: Annotated[Optional[FsPath], typer.Option("--funnel-png", help="Draw the filter funnel here (PNG).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for judge sampling.")] = 0,
+) -> None:
+    """Filter teacher paths; print the funnel per task and style.
+
+    >>> # qrdistill filter --in paths.jsonl --out filtered.jsonl --kept-only kept.jsonl --questions q.jsonl
+    """
+    # Imported here so that `qrdistill --help` does not load matplotlib or a judge backend.
+    from qrdistill.quality.cli_run import run_filter_cli
+
+    run_filter_cli(
+        in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,
+        base_url=base_url, verifiers=verifiers, on_unknown=on_unknown, votes=votes, cache=cache, rubric=rubric,
+        funnel_png=funnel_png, seed=seed,
+    )
