@@ -1,0 +1,62 @@
+"""``qrdistill generate``: the teacher writes reasoning paths in several styles.
+
+    qrdistill generate --task gsm8k --data test.jsonl --out paths.jsonl \
+        --teacher openai --model Qwen/Qwen2.5-7B-Instruct --base-url http://localhost:8000/v1
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated, Optional
+
+import typer
+
+
+def generate_command(
+    task: Annotated[str, typer.Option("--task", help="Task name (see `qrdistill tasks list`).")],
+    data: Annotated[FsPath, typer.Option("--data", help="Questions: the task's original file format or Question JSONL.")],
+    out: Annotated[FsPath, typer.Option("--out", help="Output Path records (JSONL), written atomically at the end.")],
+    teacher: Annotated[str, typer.Option("--teacher", help="Backend: openai, hf, vllm or synthetic.")] = "synthetic",
+    model: Annotated[Optional[str], typer.Option("--model", help="Teacher model name, HF id or local dir.")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1.")] = None,
+    styles: Annotated[str, typer.Option("--styles", help="Comma-separated style names.")] = "vanilla,cot,tot,program,backward,fact",
+    samples_per_style: Annotated[int, typer.Option("--samples-per-style", min=1)] = 1,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.8,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 1024,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight (openai backend).")] = 16,
+    max_retries: Annotated[int, typer.Option("--max-retries", min=0)] = 5,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Per-request timeout in seconds.")] = 120.0,
+    cache: Annotated[Optional[FsPath], typer.Option("--cache", help="Call cache (JSONL); default: OUT with .cache.jsonl.")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    styles_file: Annotated[Optional[FsPath], typer.Option("--styles-file", help="YAML file or directory of extra/replacement styles.")] = None,
+    api_key_env: Annotated[str, typer.Option("--api-key-env", help="Name of the env var holding the API key.")] = "OPENAI_API_KEY",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size (hf backend).")] = 8,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use only the first N questions.")] = None,
+) -> None:
+    """Generate teacher paths: one Path record per (question, style, sample)."""
+    from qrdistill.tasks import get_task
+    from qrdistill.teacher.generate import GenerateSettings, generate_paths, load_questions
+
+    settings = GenerateSettings(
+        teacher=teacher,
+        model=model,
+        base_url=base_url,
+        styles=[s.strip() for s in styles.split(",") if s.strip()],
+        samples_per_style=samples_per_style,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        timeout=timeout,
+        seed=seed,
+        styles_file=str(styles_file) if styles_file else None,
+        api_key_env=api_key_env,
+        batch_size=batch_size,
+    )
+    task_obj = get_task(task)
+    questions = load_questions(data, task_obj)[:limit]
+    cache_path = cache if cache is not None else out.with_suffix(".cache.jsonl")
+    paths = generate_paths(questions, task_obj, settings, out, cache_path)
+    failed = sum(p.status == "failed" for p in paths)
+    if failed:
+        typer.echo(f"{failed} of {len(paths)} calls failed (reasons in {out}); run the same command again to retry them.", err=True)
