@@ -1,0 +1,172 @@
+"""The run config: one YAML file holds every stage's settings (the same names as the CLI flags).
+
+    run_dir: runs/demo
+    tasks:
+      - {name: synth_arith, synthetic: {train: 60, test: 40}}
+      - {name: gsm8k, train_data: data/train.jsonl, test_data: data/test.jsonl, limit_test: 200}
+    generate: {backend: synthetic, styles: [vanilla, cot, program], samples_per_style: 1}
+    filter: {verifiers: [program, arithmetic], judge: none}
+    students:
+      - {name: smollm2, model: "embedded:smollm2-135m"}
+      - {name: gemma3, model: "embedded:gemma3-270m"}
+    train: {epochs: 1, learning_rate: 2.0e-4, per_device_train_batch_size: 4}
+    methods: [zero_shot, single_path, multi_path, qr_distill]
+    seeds: [0, 1, 2]
+    eval: {max_new_tokens: 96, batch_size: 16, ensemble: [vote, logprob]}
+
+``generate``, ``filter`` and ``train`` are passed to the stage's own settings class
+(``GenerateSettings``, ``FilterSettings``, ``TrainConfig``), which validates them; ``students``
+entries to ``StudentSpec``.
+
+>>> cfg = load_config("configs/demo.yaml")
+>>> cfg.methods
+['zero_shot', 'single_path', 'multi_path', 'qr_distill']
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ZERO_SHOT = "zero_shot"
+"""The untrained baseline: each base student evaluated as is."""
+
+TRAINED_METHODS = ("qr_distill", "single_path", "multi_path", "no_filter", "no_route", "random_route", "no_peer")
+ENSEMBLES = ("vote", "logprob")
+CONFIGS_DIR = FsPath(__file__).resolve().parents[2] / "configs"
+
+
+class ConfigError(ValueError):
+    """A run config that cannot be used; the message names the file and the field."""
+
+
+class SyntheticCounts(BaseModel):
+    """How many synthetic questions to draw per split (seeded, disjoint splits)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    train: int = Field(ge=1)
+    test: int = Field(ge=1)
+
+
+class TaskConfig(BaseModel):
+    """One task of the run: a registered task name and where its questions come from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    train_data: str | None = None
+    """File in the dataset's public format (``task.load``) for the training questions."""
+    test_data: str | None = None
+    synthetic: SyntheticCounts | None = None
+    """For the synthetic families: question counts instead of files."""
+    limit_train: int | None = Field(default=None, ge=1)
+    limit_test: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaskConfig:
+        has_files = self.train_data is not None and self.test_data is not None
+        if self.synthetic is None and not has_files:
+            raise ValueError(f"task {self.name!r}: give 'synthetic: {{train: N, test: M}}' or both 'train_data' and 'test_data'")
+        if self.synthetic is not None and (self.train_data or self.test_data):
+            raise ValueError(f"task {self.name!r}: give either 'synthetic' or data files, not both")
+        return self
+
+
+class EvalSettings(BaseModel):
+    """Greedy evaluation of each student alone on the test split."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_new_tokens: int = Field(default=256, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    ensemble: list[str] = Field(default_factory=list)
+    """Optional test-time ensembles over the students: 'vote', 'logprob'."""
+
+    @field_validator("ensemble")
+    @classmethod
+    def _known_ensembles(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(ENSEMBLES))
+        if unknown:
+            raise ValueError(f"unknown ensemble(s) {unknown}; choose from {list(ENSEMBLES)}")
+        return value
+
+
+class RunConfig(BaseModel):
+    """Every setting of one run (stages + comparison grid)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_dir: str
+    tasks: list[TaskConfig] = Field(min_length=1)
+    seed: int = 0
+    """Seed for data (synthetic questions, teacher sampling); training seeds are ``seeds``."""
+    generate: dict[str, Any] = Field(default_factory=dict)
+    filter: dict[str, Any] = Field(default_factory=dict)
+    students: list[dict[str, Any]] = Field(min_length=1)
+    train: dict[str, Any] = Field(default_factory=dict)
+    methods: list[str] = Field(default_factory=lambda: [ZERO_SHOT, "single_path", "multi_path", "qr_distill"])
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - {ZERO_SHOT, *TRAINED_METHODS})
+        if unknown:
+            raise ValueError(f"unknown method(s) {unknown}; choose from {[ZERO_SHOT, *TRAINED_METHODS]}")
+        return value
+
+    @property
+    def trained_methods(self) -> list[str]:
+        """The methods that need training (all but zero_shot), in config order."""
+        return [m for m in self.methods if m != ZERO_SHOT]
+
+    def student_names(self) -> list[str]:
+        """The students' names in config order."""
+        return [str(s["name"]) for s in self.students]
+
+
+def parse_config(data: dict[str, Any], where: str = "<config>") -> RunConfig:
+    """Validate a config mapping; errors name ``where`` and the field.
+
+    >>> parse_config({"run_dir": "r", "tasks": [...], "students": [...]}).seeds
+    [0, 1, 2]
+    """
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{where}: field '{'.'.join(str(p) for p in e['loc']) or '(root)'}': {e['msg']}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_config(path: str | os.PathLike[str]) -> RunConfig:
+    """Read and validate a run config YAML file.
+
+    >>> load_config("configs/demo.yaml").run_dir
+    'runs/demo'
+    """
+    path = FsPath(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return parse_config(data, str(path))
+
+
+def dump_config(cfg: RunConfig) -> str:
+    """The config as YAML text (what ``config.yaml`` in the run directory holds)."""
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+
+
+def demo_config(quick: bool = False) -> RunConfig:
+    """The embedded default of ``qrdistill demo`` (configs/demo.yaml, or demo-quick.yaml)."""
+    return load_config(CONFIGS_DIR / ("demo-quick.yaml" if quick else "demo.yaml"))

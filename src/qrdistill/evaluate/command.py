@@ -1,0 +1,41 @@
+"""``qrdistill eval``: each student alone on held-out questions, zero-shot prompt, greedy.
+
+    qrdistill eval --config grid.yaml --method qr_distill --seed 0 [--ensemble vote,logprob]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated
+
+import typer
+
+
+def eval_command(
+    config: Annotated[FsPath, typer.Option("--config", "-c", help="Run config YAML (qrdistill.config.RunConfig).")],
+    method: Annotated[str, typer.Option(help="Which trained method to evaluate; 'zero_shot' = base students.")] = "zero_shot",
+    seed: Annotated[int, typer.Option(help="Training seed of the method to evaluate.")] = 0,
+    run_dir: Annotated[FsPath | None, typer.Option("--run", help="Run directory (overrides the config's run_dir).")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(help="Override eval.max_new_tokens.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Override eval.batch_size.")] = None,
+    ensemble: Annotated[str | None, typer.Option(help="Comma list of ensembles: vote, logprob.")] = None,
+) -> None:
+    """Evaluate every student of the config on every task's test split and print accuracies."""
+    from qrdistill.config import load_config
+    from qrdistill.evaluate.grid import evaluate_method
+    from qrdistill.evaluate.display import print_eval_table
+
+    cfg = load_config(config)
+    overrides: dict[str, object] = {}
+    if run_dir is not None:
+        cfg = cfg.model_copy(update={"run_dir": str(run_dir)})
+    if max_new_tokens is not None:
+        overrides["max_new_tokens"] = max_new_tokens
+    if batch_size is not None:
+        overrides["batch_size"] = batch_size
+    if ensemble is not None:
+        overrides["ensemble"] = [e.strip() for e in ensemble.split(",") if e.strip()]
+    if overrides:
+        cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update=overrides)})
+    summaries = evaluate_method(cfg, method, seed)
+    print_eval_table(summaries)
