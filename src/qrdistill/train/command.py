@@ -1,0 +1,37 @@
+"""``qrdistill train``: train the students with one method from a YAML config.
+
+    qrdistill train --config cfg.yaml --kept run/kept.jsonl --questions run/questions/gsm8k.train.jsonl
+    qrdistill train --config cfg.yaml --method no_peer --seed 1 --max-steps 200 --resume
+
+Flags override the YAML; the YAML holds TrainConfig fields, at the top level or under ``train:``.
+Torch and the trainer are imported inside the command so that ``qrdistill --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Annotated, Optional
+
+import typer
+
+
+def train_command(
+    config: Annotated[FsPath, typer.Option("--config", "-c", help="YAML with TrainConfig fields (top level or under 'train:').")],
+    kept: Annotated[Optional[FsPath], typer.Option("--kept", help="Path records to train on (kept.jsonl; filtered.jsonl for no_filter).")] = None,
+    questions: Annotated[Optional[list[FsPath]], typer.Option("--questions", help="Question JSONL file(s) the paths refer to; repeat the flag.")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", help="qr_distill, single_path, multi_path, no_filter, no_route, random_route, no_peer.")] = None,
+    output_dir: Annotated[Optional[FsPath], typer.Option("--output-dir", help="Where adapters, router, metrics and checkpoints go.")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for data order, gates, dropout and init.")] = None,
+    max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Optimizer steps (overrides num_train_epochs).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the latest checkpoint in output_dir.")] = False,
+) -> None:
+    """Train the students on kept paths (Stages C+D, or a baseline / ablation method)."""
+    from qrdistill.train.cli_config import resolve_inputs
+
+    from qrdistill.train.trainer import train
+
+    overrides = {"method": method, "output_dir": output_dir, "seed": seed, "max_steps": max_steps}
+    cfg, paths, question_map = resolve_inputs(config, kept, questions, overrides)
+    result = train(cfg, paths, question_map, resume=resume)
+    typer.echo(f"adapters: {', '.join(f'{k}={v}' for k, v in result.adapters.items())}")
+    typer.echo(f"metrics: {result.metrics}")
