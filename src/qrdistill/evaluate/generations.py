@@ -1,0 +1,111 @@
+"""Evaluating one student on one task: greedy generations, each saved with its extracted answer.
+
+>>> result = evaluate_student(student, task, questions, out_path=run.eval("qr_distill", 0, "smollm2", "synth_arith"),
+...                           label=EvalLabel("qr_distill", 0, "smollm2"), max_new_tokens=96, batch_size=16)
+>>> result.accuracy
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from qrdistill.evaluate.results import RunResult
+from qrdistill.jsonl import read_records, write_records
+from qrdistill.records import Question
+from qrdistill.tasks.base import Task
+
+
+class Generation(BaseModel):
+    """One student's greedy answer to one held-out question (one line of an eval file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: str
+    task: str
+    method: str
+    seed: int
+    student: str
+    prompt: str
+    completion: str
+    answer: str | None
+    gold: str
+    correct: bool
+    logprob: float | None = None
+    """Mean log-probability of the generated tokens only (length-normalised); None if not scored."""
+
+
+class GeneratingStudent(Protocol):
+    """What evaluation needs from a student (``qrdistill.students.Student`` provides it)."""
+
+    def generate(self, prompts: list[str], max_new_tokens: int, batch_size: int) -> list[Any]: ...
+
+    def sequence_logprob(self, prompts: list[str], completions: list[str]) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class EvalLabel:
+    """Which run an evaluation belongs to."""
+
+    method: str
+    seed: int
+    student: str
+
+
+def _text(output: Any) -> str:
+    return output if isinstance(output, str) else str(output.text)
+
+
+def _mean_logprob(score: Any) -> float:
+    """A normalised score from ``sequence_logprob``: a float, or an object with sum and count."""
+    if isinstance(score, (int, float)):
+        return float(score)
+    return float(score.mean)
+
+
+def score_generations(gens: Sequence[Generation]) -> RunResult:
+    """Accuracy and Wilson interval of one eval file's generations."""
+    if not gens:
+        raise ValueError("score_generations: no generations")
+    g = gens[0]
+    return RunResult.from_counts(g.method, g.student, g.task, g.seed, correct=sum(x.correct for x in gens), n=len(gens))
+
+
+def evaluate_student(
+    student: GeneratingStudent,
+    task: Task,
+    questions: Sequence[Question],
+    *,
+    out_path: str | os.PathLike[str],
+    label: EvalLabel,
+    max_new_tokens: int,
+    batch_size: int,
+    score_logprob: bool = False,
+) -> RunResult:
+    """Generate greedily for every question, check answers, write the eval file atomically.
+
+    The prompt is ``task.prompt(q)`` (the student formats it with its own chat template).
+    ``score_logprob`` adds the length-normalised log-prob of each generated completion.
+    """
+    prompts = [task.prompt(q) for q in questions]
+    completions = [_text(o) for o in student.generate(prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)]
+    scores: list[float | None] = [None] * len(questions)
+    if score_logprob:
+        scores = [_mean_logprob(s) for s in student.sequence_logprob(prompts, completions)]
+    gens = [
+        Generation(question_id=q.id, task=task.name, method=label.method, seed=label.seed, student=label.student,
+                   prompt=p, completion=c, answer=task.extract(c, q), gold=q.gold,
+                   correct=task.is_correct(c, q.gold, q), logprob=s)
+        for q, p, c, s in zip(questions, prompts, completions, scores)
+    ]
+    write_records(out_path, gens)
+    return score_generations(gens)
+
+
+def read_generations(path: str | os.PathLike[str]) -> list[Generation]:
+    """Read one eval file."""
+    return read_records(path, Generation)

@@ -1,0 +1,142 @@
+"""``report.md`` from evaluation rows: the paper's Table 1 layout, gains, ablations, verdicts.
+
+Pure text building; the pipeline adds the funnel, routing and plot sections it renders.
+
+>>> text = build_report(runs, methods=cfg.methods, students=["smollm2", "gemma3"],
+...                     tasks=["synth_arith"], provenance=["teacher: synthetic"], sections=[])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qrdistill.evaluate.aggregate import Cell, aggregate, average_over_tasks, ordered
+from qrdistill.evaluate.results import RunResult
+
+BASELINES = ("zero_shot", "single_path", "multi_path")
+ABLATIONS = ("no_filter", "no_route", "random_route", "no_peer")
+MAIN = "qr_distill"
+METHOD_ORDER = (*BASELINES, MAIN, *ABLATIONS)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def accuracy_table(runs: Sequence[RunResult], methods: Sequence[str], students: Sequence[str], tasks: Sequence[str]) -> str:
+    """Table 1: one row per (student, method), one column per task and the average, in %."""
+    cells = aggregate(runs)
+    avgs = average_over_tasks(runs, tasks)
+    rows = []
+    for student in students:
+        for method in methods:
+            if not any((method, student, t) in cells for t in tasks):
+                continue
+            row = [student, method]
+            row += [cells[(method, student, t)].fmt() if (method, student, t) in cells else "—" for t in tasks]
+            row.append(avgs[(method, student)].fmt() if (method, student) in avgs else "—")
+            rows.append(row)
+    return _table(["student", "method", *tasks, "Avg"], rows)
+
+
+def _gain(a: Cell, b: Cell) -> str:
+    diff = 100 * (a.mean - b.mean)
+    rel = f" ({100 * (a.mean - b.mean) / b.mean:+.0f}%)" if b.mean > 0 else ""
+    return f"{diff:+.1f} pts{rel}"
+
+
+def gains_table(runs: Sequence[RunResult], methods: Sequence[str], students: Sequence[str], tasks: Sequence[str]) -> str:
+    """Average-accuracy gain of every trained method over each baseline present, per student."""
+    avgs = average_over_tasks(runs, tasks)
+    baselines = [b for b in BASELINES if b in methods]
+    rows = []
+    for student in students:
+        for method in methods:
+            if method == "zero_shot" or (method, student) not in avgs:
+                continue
+            row = [student, method]
+            for base in baselines:
+                ok = base != method and (base, student) in avgs
+                row.append(_gain(avgs[(method, student)], avgs[(base, student)]) if ok else "—")
+            rows.append(row)
+    return _table(["student", "method", *[f"vs {b}" for b in baselines]], rows)
+
+
+def ablation_table(runs: Sequence[RunResult], methods: Sequence[str], students: Sequence[str], tasks: Sequence[str]) -> str | None:
+    """qr_distill against each ablation present (average accuracy and the drop); None if none ran."""
+    present = [a for a in ABLATIONS if a in methods]
+    if MAIN not in methods or not present:
+        return None
+    avgs = average_over_tasks(runs, tasks)
+    rows = []
+    for student in students:
+        if (MAIN, student) not in avgs:
+            continue
+        full = avgs[(MAIN, student)]
+        rows.append([student, MAIN, full.fmt(), ""])
+        for abl in present:
+            if (abl, student) in avgs:
+                rows.append([student, abl, avgs[(abl, student)].fmt(), _gain(avgs[(abl, student)], full)])
+    return _table(["student", "variant", "Avg", "vs qr_distill"], rows)
+
+
+def verdicts(runs: Sequence[RunResult], methods: Sequence[str], students: Sequence[str], tasks: Sequence[str]) -> list[str]:
+    """Plain sentences on who wins, with whether the gap exceeds the seed spread.
+
+    A gap counts as clear when it is larger than the sum of both methods' stds; with one seed
+    the spread is unknown and the sentence says so.
+    """
+    avgs = average_over_tasks(runs, tasks)
+    out = []
+    for student in students:
+        present = [m for m in methods if (m, student) in avgs]
+        if not present:
+            continue
+        best = max(present, key=lambda m: avgs[(m, student)].mean)
+        out.append(f"**{student}**: best average is {best} ({avgs[(best, student)].fmt()}%).")
+        if (MAIN, student) not in avgs:
+            continue
+        main = avgs[(MAIN, student)]
+        for base in [b for b in (*BASELINES, *ABLATIONS) if (b, student) in avgs]:
+            other = avgs[(base, student)]
+            diff = main.mean - other.mean
+            word = "ties" if abs(diff) < 1e-9 else ("beats" if diff > 0 else "trails")
+            if min(main.seeds, other.seeds) < 2 and base != "zero_shot":
+                spread = "single seed: the spread is unknown"
+            else:
+                clear = abs(diff) > main.std + other.std
+                spread = "larger than the seed spread" if clear else "within the seed spread"
+            out.append(f"  - qr_distill {word} {base} by {100 * abs(diff):.1f} pts ({spread}).")
+    return out
+
+
+def build_report(
+    runs: Sequence[RunResult],
+    *,
+    methods: Sequence[str],
+    students: Sequence[str],
+    tasks: Sequence[str],
+    provenance: Sequence[str],
+    sections: Sequence[tuple[str, str]] = (),
+    title: str = "QR-Distill comparison",
+) -> str:
+    """The whole report.md text: provenance, Table 1, gains, ablations, verdicts, extra sections."""
+    methods = ordered({r.method for r in runs}, [*methods, *METHOD_ORDER])
+    students = ordered({r.student for r in runs}, students)
+    tasks = ordered({r.task for r in runs}, tasks)
+    seeds = sorted({r.seed for r in runs})
+    parts = [f"# {title}", "", "## What this run used", "", *[f"- {p}" for p in provenance],
+             f"- training seeds: {', '.join(map(str, seeds))}; zero_shot is greedy and deterministic, so it is evaluated once",
+             "", "## Accuracy (%), each student alone, greedy decoding", "",
+             "Mean ± sample std over seeds (no ± with one seed). Avg = unweighted mean over tasks, "
+             "taken per seed first.", "", accuracy_table(runs, methods, students, tasks), "",
+             "## Gains over the baselines (average accuracy)", "", gains_table(runs, methods, students, tasks), ""]
+    ablation = ablation_table(runs, methods, students, tasks)
+    if ablation is not None:
+        parts += ["## Ablations", "", ablation, ""]
+    parts += ["## What the numbers say", "", *verdicts(runs, methods, students, tasks), ""]
+    for heading, body in sections:
+        parts += [f"## {heading}", "", body.rstrip(), ""]
+    return "\n".join(parts)

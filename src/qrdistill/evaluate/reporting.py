@@ -1,0 +1,104 @@
+"""Writing a run's comparison: results.json, plots/*.png and report.md.
+
+>>> write_report(cfg, RunDir(cfg.run_dir), collect_results(cfg))
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from qrdistill.config import RunConfig
+from qrdistill.evaluate.aggregate import average_over_tasks, ordered
+from qrdistill.evaluate.plots import accuracy_bars, loss_curves, routing_heatmaps
+from qrdistill.evaluate.report import METHOD_ORDER, build_report
+from qrdistill.evaluate.results import RunResult, write_results
+from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_rates, routing_table
+from qrdistill.jsonl import read_records, write_atomic
+from qrdistill.records import Path
+from qrdistill.rundir import RunDir
+
+console = Console(stderr=True)
+
+
+def provenance(cfg: RunConfig) -> list[str]:
+    """What the run used, with everything synthetic labelled as such."""
+    lines = []
+    for tc in cfg.tasks:
+        if tc.synthetic is not None:
+            lines.append(f"task `{tc.name}`: **synthetic** problem family (generated, seed {cfg.seed}), "
+                         f"{tc.synthetic.train} train / {tc.synthetic.test} held-out test questions")
+        else:
+            lines.append(f"task `{tc.name}`: train `{tc.train_data}`, test `{tc.test_data}`"
+                         + (f" (first {tc.limit_test} test questions)" if tc.limit_test else ""))
+    backend = cfg.generate.get("teacher", cfg.generate.get("backend", "?"))
+    if backend == "synthetic":
+        lines.append("teacher: **synthetic** (built-in generator that writes each known solution in every style and "
+                     "injects wrong and spurious paths at known rates; not an LLM)")
+    else:
+        lines.append(f"teacher: `{cfg.generate.get('model')}` via `{backend}`")
+    judge = cfg.filter.get("judge", "none")
+    verifiers = cfg.filter.get("verifiers", [])
+    verifiers = verifiers.split(",") if isinstance(verifiers, str) else list(verifiers)
+    if judge in (None, "none"):
+        lines.append(f"judge: no LLM; **deterministic verifiers** ({', '.join(verifiers) or 'none'}) + answer check")
+    else:
+        lines.append(f"judge: `{cfg.filter.get('model')}` via `{judge}`, verifiers: {', '.join(verifiers) or 'none'}")
+    lines.append("students: " + ", ".join(f"`{s['name']}` = {s['model']}" for s in cfg.students))
+    if cfg.train:
+        lines.append("training: " + ", ".join(f"{k}={v}" for k, v in cfg.train.items()))
+    lines.append(f"evaluation: greedy, max_new_tokens={cfg.eval.max_new_tokens}, the task's zero-shot prompt")
+    return lines
+
+
+def _funnel_section(run: RunDir) -> str | None:
+    if not run.filtered.exists():
+        return None
+    from qrdistill.quality.funnel import funnel, funnel_markdown, plot_funnel
+
+    rows = funnel(read_records(run.filtered, Path))
+    plot_funnel(rows, run.plots / "funnel.png")
+    return funnel_markdown(rows) + "\n\n![filter funnel](plots/funnel.png)"
+
+
+def print_summary(runs: list[RunResult], cfg: RunConfig) -> None:
+    """Average accuracy per method × student on the console."""
+    tasks = [t.name for t in cfg.tasks]
+    avgs = average_over_tasks(runs, tasks)
+    students = ordered({s for _, s in avgs}, cfg.student_names())
+    methods = ordered({m for m, _ in avgs}, [*cfg.methods, *METHOD_ORDER])
+    table = Table(title="average accuracy over tasks (%)")
+    table.add_column("method")
+    for s in students:
+        table.add_column(s, justify="right")
+    for m in methods:
+        table.add_row(m, *[avgs[(m, s)].fmt() if (m, s) in avgs else "—" for s in students])
+    console.print(table)
+
+
+def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
+    """Write results.json, the plots and report.md for ``runs``."""
+    write_results(run.results, runs, cfg.model_dump(mode="json"))
+    tasks = [t.name for t in cfg.tasks]
+    methods = ordered({r.method for r in runs}, [*cfg.methods, *METHOD_ORDER])
+    students = ordered({r.student for r in runs}, cfg.student_names())
+    accuracy_bars(runs, methods, students, tasks, run.plots / "accuracy.png")
+    sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)")]
+    funnel_md = _funnel_section(run)
+    if funnel_md:
+        sections.append(("Filter funnel (Stage B)", funnel_md))
+    for method in [m for m in cfg.trained_methods if m in ("qr_distill", "random_route", "no_peer", "no_filter")]:
+        rates = read_routing_rates(run.train(method, cfg.seeds[0]))
+        if rates:
+            png = run.plots / f"routing_{method}.png"
+            routing_heatmaps(rates, png)
+            sections.append((f"Routing rates per style × student ({method}, seed {cfg.seeds[0]})",
+                             routing_table(rates) + f"\n\n![routing]({png.relative_to(run.root)})"))
+    curves = {f"{m} seed{s}": c for m in cfg.trained_methods for s in cfg.seeds[:1]
+              if (c := read_loss_curves(run.train(m, s)))}
+    if curves:
+        loss_curves(curves, run.plots / "loss.png")
+        sections.append(("Training loss (distillation CE per student)", "![loss](plots/loss.png)"))
+    text = build_report(runs, methods=methods, students=students, tasks=tasks, provenance=provenance(cfg), sections=sections)
+    write_atomic(run.report, text)
+    print_summary(runs, cfg)

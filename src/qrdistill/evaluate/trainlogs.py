@@ -1,0 +1,47 @@
+"""Reading what training logged: routing rates per epoch and per-step losses.
+
+Formats (written by ``qrdistill.train``):
+    routing.jsonl: {"epoch": 0, "rates": {"cot": {"smollm2": 0.71, "gemma3": 0.44}, ...}}
+    metrics.jsonl: {"step": 3, "loss": {"smollm2": 2.31, "gemma3": 2.05}, ...}
+
+>>> rates = read_routing_rates(run.train("qr_distill", 0))     # {epoch: {style: {student: rate}}}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+
+from qrdistill.jsonl import iter_json_lines
+
+Rates = dict[int, dict[str, dict[str, float]]]
+
+
+def read_routing_rates(train_dir: FsPath) -> Rates:
+    """{epoch: {style: {student: share routed}}} from ``routing.jsonl``; {} when absent."""
+    file = train_dir / "routing.jsonl"
+    if not file.exists():
+        return {}
+    return {int(obj["epoch"]): obj["rates"] for _, obj in iter_json_lines(file, allow_torn_tail=True)}
+
+
+def routing_table(rates: Rates) -> str:
+    """Markdown: one row per (epoch, style), one column per student."""
+    students = sorted({st for e in rates.values() for s in e.values() for st in s})
+    lines = ["| epoch | style | " + " | ".join(students) + " |", "|---|---|" + "---|" * len(students)]
+    for epoch in sorted(rates):
+        for style in sorted(rates[epoch]):
+            cells = [f"{rates[epoch][style][st]:.2f}" if st in rates[epoch][style] else "—" for st in students]
+            lines.append(f"| {epoch} | {style} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def read_loss_curves(train_dir: FsPath) -> dict[str, list[tuple[int, float]]]:
+    """{student: [(step, loss), ...]} from ``metrics.jsonl``; {} when absent."""
+    file = train_dir / "metrics.jsonl"
+    if not file.exists():
+        return {}
+    curves: dict[str, list[tuple[int, float]]] = {}
+    for _, obj in iter_json_lines(file, allow_torn_tail=True):
+        for student, value in obj.get("loss", {}).items():
+            curves.setdefault(student, []).append((int(obj["step"]), float(value)))
+    return curves

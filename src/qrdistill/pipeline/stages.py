@@ -1,0 +1,73 @@
+"""The data stages of a run: questions, teacher paths, filtering, each skipped when finished.
+
+>>> questions = prepare_questions(cfg, run)      # {task: {"train": [...], "test": [...]}}
+>>> paths = generate_stage(cfg, run, questions)
+>>> filtered = filter_stage(cfg, run, paths, questions)
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from qrdistill.config import RunConfig, TaskConfig
+from qrdistill.jsonl import read_records, write_records
+from qrdistill.records import Path, Question
+from qrdistill.rundir import RunDir
+from qrdistill.tasks import get_task
+
+SPLITS = ("train", "test")
+console = Console(stderr=True)
+
+
+def _make_questions(tc: TaskConfig, split: str, seed: int) -> list[Question]:
+    if tc.synthetic is not None:
+        from qrdistill.tasks.synthetic import make_questions
+
+        count = tc.synthetic.train if split == "train" else tc.synthetic.test
+        return make_questions(tc.name, count, seed, split)
+    source = tc.train_data if split == "train" else tc.test_data
+    questions = get_task(tc.name).load(source, split=split)
+    limit = tc.limit_train if split == "train" else tc.limit_test
+    return questions[:limit] if limit else questions
+
+
+def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Question]]]:
+    """Each task's train and test questions, written to the run dir once and re-read after."""
+    out: dict[str, dict[str, list[Question]]] = {}
+    for tc in cfg.tasks:
+        out[tc.name] = {}
+        for split in SPLITS:
+            file = run.questions(tc.name, split)
+            if not file.exists():
+                write_records(file, _make_questions(tc, split, cfg.seed))
+            out[tc.name][split] = read_records(file, Question)
+        overlap = {q.question for q in out[tc.name]["train"]} & {q.question for q in out[tc.name]["test"]}
+        if overlap:
+            console.print(f"[yellow]warning: task {tc.name}: {len(overlap)} test question(s) also appear in train[/]")
+    return out
+
+
+def generate_stage(cfg: RunConfig, run: RunDir, questions: dict[str, dict[str, list[Question]]]) -> list[Path]:
+    """Teacher paths for every task's train questions (``paths.jsonl``); resumes through the call cache."""
+    if run.paths.exists():
+        return read_records(run.paths, Path)
+    from qrdistill.teacher.generate import GenerateSettings, generate_paths
+
+    settings = GenerateSettings(**{"seed": cfg.seed, **cfg.generate})
+    paths: list[Path] = []
+    for name, splits in questions.items():
+        part = run.root / "generate" / f"{name}.jsonl"
+        paths += generate_paths(splits["train"], get_task(name), settings, part, run.generate_cache)
+    write_records(run.paths, paths)
+    return paths
+
+
+def filter_stage(cfg: RunConfig, run: RunDir, paths: list[Path], questions: dict[str, dict[str, list[Question]]]) -> list[Path]:
+    """Every path with its Verdict (``filtered.jsonl``) and the kept ones (``kept.jsonl``)."""
+    if run.filtered.exists() and run.kept.exists():
+        return read_records(run.filtered, Path)
+    from qrdistill.quality.filter import FilterSettings, filter_paths
+
+    train_questions = [q for splits in questions.values() for q in splits["train"]]
+    settings = FilterSettings(**cfg.filter)
+    return filter_paths(paths, train_questions, settings, run.filtered, run.kept, run.judge_cache)

@@ -1,0 +1,65 @@
+"""Training one method with one seed inside a run directory, skipped once finished.
+
+A finished training leaves ``train/{method}/seed{seed}/done.json`` with the adapters' paths;
+an interrupted one resumes from the trainer's latest checkpoint.
+
+>>> adapters = train_stage(cfg, run, "qr_distill", 0, filtered, questions)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path as FsPath
+from typing import Any
+
+from qrdistill.config import RunConfig
+from qrdistill.jsonl import write_json
+from qrdistill.records import Path, Question
+from qrdistill.rundir import RunDir
+
+DONE = "done.json"
+
+
+def done_file(run: RunDir, method: str, seed: int) -> FsPath:
+    """The marker a finished training leaves."""
+    return run.train(method, seed) / DONE
+
+
+def adapters_of(run: RunDir, method: str, seed: int) -> dict[str, str]:
+    """Student name → adapter directory of a finished training; KeyError-like message if absent."""
+    marker = done_file(run, method, seed)
+    if not marker.exists():
+        raise FileNotFoundError(f"{marker}: training of {method} seed {seed} has not finished; run `qrdistill run` first")
+    return json.loads(marker.read_text(encoding="utf-8"))["adapters"]
+
+
+def training_paths(method: str, filtered: list[Path]) -> list[Path]:
+    """What a method trains on: the kept paths, or every path for the no_filter ablation
+    (the trainer keeps the answer-correct ones there)."""
+    if method == "no_filter":
+        return filtered
+    return [p for p in filtered if p.verdict is not None and p.verdict.kept]
+
+
+def train_config_dict(cfg: RunConfig, run: RunDir, method: str, seed: int) -> dict[str, Any]:
+    """TrainConfig fields for one (method, seed) of the run."""
+    return {**cfg.train, "students": cfg.students, "method": method, "seed": seed, "output_dir": str(run.train(method, seed))}
+
+
+def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: list[Path],
+                questions: dict[str, dict[str, list[Question]]]) -> dict[str, str]:
+    """Train (or resume) ``method`` with ``seed``; returns student name → adapter directory."""
+    if done_file(run, method, seed).exists():
+        return adapters_of(run, method, seed)
+    from qrdistill.train.config import TrainConfig
+    from qrdistill.train.trainer import train
+
+    by_id = {q.id: q for splits in questions.values() for q in splits["train"]}
+    tcfg = TrainConfig(**train_config_dict(cfg, run, method, seed))
+    resume = any(run.train(method, seed).glob("checkpoint*"))
+    start = time.perf_counter()
+    result = train(tcfg, training_paths(method, filtered), by_id, resume=resume)
+    adapters = {name: str(path) for name, path in result.adapters.items()}
+    write_json(done_file(run, method, seed), {"adapters": adapters, "seconds": round(time.perf_counter() - start, 1)})
+    return adapters

@@ -1,0 +1,80 @@
+import json
+
+import pytest
+
+from qrdistill.evaluate.aggregate import average_over_tasks
+from qrdistill.evaluate.report import accuracy_table, build_report, verdicts
+from qrdistill.evaluate.results import RunResult, read_results, write_results
+from qrdistill.jsonl import RecordError
+
+TASKS = ["synth_arith", "synth_date"]
+
+
+def row(method, student, task, seed, correct, n=20):
+    return RunResult.from_counts(method, student, task, seed, correct=correct, n=n)
+
+
+@pytest.fixture
+def runs():
+    out = [row("zero_shot", s, t, 0, 4) for s in ("small", "big") for t in TASKS]
+    for seed, (sp, qr) in enumerate([(8, 12), (10, 14), (9, 13)]):
+        for s in ("small", "big"):
+            out.append(row("single_path", s, "synth_arith", seed, sp))
+            out.append(row("single_path", s, "synth_date", seed, sp))
+            out.append(row("qr_distill", s, "synth_arith", seed, qr))
+            out.append(row("qr_distill", s, "synth_date", seed, qr - 2))
+            out.append(row("no_peer", s, "synth_arith", seed, qr - 1))
+            out.append(row("no_peer", s, "synth_date", seed, qr - 3))
+    return out
+
+
+def test_results_json_keeps_the_contract_keys(tmp_path, runs):
+    path = tmp_path / "results.json"
+    write_results(path, runs, {"run_dir": "x"})
+    data = json.loads(path.read_text())
+    assert set(data) == {"runs", "config"}
+    assert {"method", "student", "task", "seed", "accuracy", "n"} <= set(data["runs"][0])
+    back, config = read_results(path)
+    assert config == {"run_dir": "x"} and sorted(back, key=str) == sorted(runs, key=str)
+
+
+def test_read_results_names_the_bad_field(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"runs": [{"method": "m"}], "config": {}}))
+    with pytest.raises(RecordError, match=r"runs\[0\]: field 'student'"):
+        read_results(path)
+
+
+def test_average_is_per_seed_then_over_seeds(runs):
+    avg = average_over_tasks(runs, TASKS)[("qr_distill", "small")]
+    per_seed = [(12 + 10) / 40, (14 + 12) / 40, (13 + 11) / 40]
+    assert avg.seeds == 3 and avg.mean == pytest.approx(sum(per_seed) / 3)
+    assert avg.std == pytest.approx(0.05)
+
+
+def test_accuracy_table_has_mean_and_std_in_percent(runs):
+    table = accuracy_table(runs, ["zero_shot", "single_path", "qr_distill"], ["small", "big"], TASKS)
+    lines = table.splitlines()
+    assert lines[0] == "| student | method | synth_arith | synth_date | Avg |"
+    assert "| small | qr_distill | 65.0 ± 5.0 | 55.0 ± 5.0 | 60.0 ± 5.0 |" in lines
+    assert "| small | zero_shot | 20.0 | 20.0 | 20.0 |" in lines
+
+
+def test_report_has_every_section_and_honest_verdicts(runs):
+    text = build_report(runs, methods=["zero_shot", "single_path", "qr_distill", "no_peer"], students=["small", "big"],
+                        tasks=TASKS, provenance=["teacher: **synthetic**"], sections=[("Filter funnel", "| a |")])
+    for heading in ("## Accuracy (%)", "## Gains over the baselines", "## Ablations", "## What the numbers say",
+                    "## Filter funnel", "teacher: **synthetic**"):
+        assert heading in text
+    # qr_distill 60.0 vs single_path 45.0: +15.0 pts, relative +33%
+    assert "| small | qr_distill | +40.0 pts (+200%) | +15.0 pts (+33%) |" in text
+    # no_peer averages 55.0 ± 5.0: the gap of 5 pts is within the combined spread of 10
+    assert "qr_distill beats no_peer by 5.0 pts (within the seed spread)" in text
+    assert "qr_distill beats single_path by 15.0 pts (larger than the seed spread)" in text
+
+
+def test_verdict_says_when_qr_distill_trails():
+    runs = [row("multi_path", "s", "t", seed, 15) for seed in (0, 1)] + [row("qr_distill", "s", "t", seed, 10) for seed in (0, 1)]
+    lines = verdicts(runs, ["multi_path", "qr_distill"], ["s"], ["t"])
+    assert "best average is multi_path" in lines[0]
+    assert "qr_distill trails multi_path by 25.0 pts" in lines[1]
