@@ -1,0 +1,200 @@
+"""A student: model (LoRA-wrapped or fully trainable) + tokenizer + its own prompt format.
+
+>>> student = load_student(StudentSpec(name="gemma", model="embedded:gemma3-270m"))
+>>> enc = student.encode("What is 2+3?", "2+3=5. The answer is \\\\boxed{5}.")
+>>> batch = student.collate([enc])
+>>> hidden = student.hidden_states(batch["input_ids"], batch["attention_mask"])    # [B, T, H]
+>>> student.generate(["What is 2+3?"], max_new_tokens=32)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from qrdistill.students.embedded import resolve_model
+from qrdistill.students.encoding import Encoded, collate, encode_pair, format_prompt, prompt_ids
+from qrdistill.students.generation import greedy_generate
+from qrdistill.students.spec import StudentSpec
+
+log = logging.getLogger(__name__)
+
+
+class Student:
+    """One student model with the tokenisation, formatting and decoding the trainer and evaluator share."""
+
+    def __init__(self, spec: StudentSpec, model: PreTrainedModel | PeftModel, tokenizer: PreTrainedTokenizerBase) -> None:
+        self.name = spec.name
+        self.spec = spec
+        self.model = model
+        self.tokenizer = tokenizer
+        self.use_chat_template = bool(tokenizer.chat_template) if spec.chat_template is None else spec.chat_template
+        if self.use_chat_template and not tokenizer.chat_template:
+            raise ValueError(f"student {spec.name}: chat_template=true but the tokenizer of {spec.model} has none")
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.n_encoded = 0
+        self.n_truncated = 0
+
+    # -- text and tokens ---------------------------------------------------------------
+    def prompt_text(self, prompt: str) -> str:
+        """The formatted prompt, identical in training (``encode``) and evaluation (``generate``)."""
+        return format_prompt(self.tokenizer, prompt, self.use_chat_template)
+
+    def prompt_ids(self, prompt: str) -> list[int]:
+        """Token ids of the formatted prompt, BOS included when the model uses one."""
+        return prompt_ids(self.tokenizer, self.prompt_text(prompt))
+
+    def encode(self, prompt: str, response: str, add_eos: bool = True) -> Encoded:
+        """Tokenise a training pair (labels -100 on the prompt; EOS appended and supervised); counts truncations."""
+        enc = encode_pair(self.tokenizer, self.prompt_text(prompt), response, self.spec.max_length, add_eos=add_eos)
+        self.n_encoded += 1
+        if enc.truncated:
+            self.n_truncated += 1
+            log.warning(
+                "student %s: response truncated to max_length=%d (%d of %d examples so far)",
+                self.name, self.spec.max_length, self.n_truncated, self.n_encoded,
+            )
+        return enc
+
+    def collate(self, batch: list[Encoded]) -> dict[str, torch.Tensor]:
+        """Right-padded ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) on the model's device."""
+        return {k: v.to(self.device) for k, v in collate(batch, self.pad_id).items()}
+
+    # -- model pieces ------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def causal_lm(self) -> PreTrainedModel:
+        """The transformers model under the PEFT wrapper (its LoRA layers stay active)."""
+        return self.model.get_base_model() if isinstance(self.model, PeftModel) else self.model
+
+    @property
+    def hidden_size(self) -> int:
+        return self.causal_lm.config.hidden_size
+
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Last hidden states ``[B, T, H]`` of the backbone; the LM head is not applied."""
+        decoder = self.causal_lm.get_decoder()
+        return decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+
+    def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """LM head (+ the model's final logit soft-capping) on selected rows: ``[N, H] -> [N, V]``."""
+        logits = self.causal_lm.get_output_embeddings()(hidden)
+        cap = getattr(self.causal_lm.config, "final_logit_softcapping", None)
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        return logits
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        """Parameters the optimiser should update (LoRA weights, or all for full fine-tuning)."""
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    # -- inference ---------------------------------------------------------------------
+    @property
+    def stop_ids(self) -> list[int]:
+        """EOS of the tokenizer and every EOS the model's generation config names."""
+        ids = {self.tokenizer.eos_token_id}
+        configured = self.causal_lm.generation_config.eos_token_id
+        ids.update(configured if isinstance(configured, list) else [configured])
+        return sorted(i for i in ids if i is not None)
+
+    def generate(self, prompts: list[str], max_new_tokens: int = 256, batch_size: int = 16, progress: bool = True) -> list[str]:
+        """Greedy answers to ``prompts`` (only the new text), batched by length with left padding and KV cache."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            new = greedy_generate(
+                self.model, [self.prompt_ids(p) for p in prompts], self.pad_id, self.stop_ids,
+                max_new_tokens, batch_size, progress=progress,
+            )
+        finally:
+            self.model.train(was_training)
+        return [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in new]
+
+    def sequence_logprob(self, prompts: list[str], completions: list[str], batch_size: int = 16) -> list[float]:
+        """Mean log-probability per completion token (prompt tokens never counted; ``-inf`` for an empty completion)."""
+        if len(prompts) != len(completions):
+            raise ValueError(f"{len(prompts)} prompts but {len(completions)} completions")
+        scores: list[float] = []
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(prompts), batch_size):
+                    encs = [
+                        encode_pair(self.tokenizer, self.prompt_text(p), c, self.spec.max_length, add_eos=False)
+                        for p, c in zip(prompts[start : start + batch_size], completions[start : start + batch_size])
+                    ]
+                    scores.extend(self._mean_logprobs(self.collate(encs)))
+        finally:
+            self.model.train(was_training)
+        return scores
+
+    def _mean_logprobs(self, batch: dict[str, torch.Tensor]) -> list[float]:
+        hidden = self.hidden_states(batch["input_ids"], batch["attention_mask"])
+        targets = batch["labels"][:, 1:]
+        mask = targets != -100
+        logp = torch.log_softmax(self.lm_logits(hidden[:, :-1][mask]).float(), dim=-1)
+        token_logp = logp.gather(1, targets[mask].unsqueeze(1)).squeeze(1)
+        rows = mask.nonzero()[:, 0]
+        sums = torch.zeros(len(targets), dtype=token_logp.dtype).index_add_(0, rows.cpu(), token_logp.cpu())
+        counts = mask.sum(1).cpu()
+        return [float(s / c) if c else float("-inf") for s, c in zip(sums, counts)]
+
+    def save(self, out_dir: str | os.PathLike[str]) -> None:
+        """Save the PEFT adapter (or the full model) and the tokenizer; ``load_student(spec, adapter_dir=out_dir)`` reloads it."""
+        self.model.save_pretrained(out_dir)
+        self.tokenizer.save_pretrained(out_dir)
+
+
+def _lora_config(spec: StudentSpec) -> LoraConfig:
+    return LoraConfig(
+        r=spec.lora_r,
+        lora_alpha=spec.lora_alpha,
+        lora_dropout=spec.lora_dropout,
+        target_modules=spec.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def load_student(
+    spec: StudentSpec,
+    adapter_dir: str | os.PathLike[str] | None = None,
+    trainable: bool = True,
+    device: str = "cpu",
+    seed: int = 0,
+) -> Student:
+    """Load a student; with ``adapter_dir`` (a saved adapter or full model) continue from it.
+
+    ``trainable``: new LoRA weights (``lora_r``) or every weight (``lora_r=None``) require grad;
+    otherwise the model is frozen in eval mode.
+
+    >>> student = load_student(StudentSpec(name="s", model="tiny:smollm2"), trainable=False)
+    """
+    source = resolve_model(spec.model)
+    adapter = Path(adapter_dir) if adapter_dir is not None else None
+    if adapter is not None and not (adapter / "adapter_config.json").exists() and not (adapter / "config.json").exists():
+        raise FileNotFoundError(
+            f"{adapter}: neither a PEFT adapter (adapter_config.json) nor a model dir (config.json); "
+            "pass the directory Student.save wrote"
+        )
+    full_dir = adapter is not None and not (adapter / "adapter_config.json").exists()
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(adapter if full_dir else source, dtype=spec.torch_dtype)
+    tokenizer = AutoTokenizer.from_pretrained(adapter if adapter is not None else source)
+    if adapter is not None and not full_dir:
+        model = PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
+    elif trainable and spec.lora_r is not None:
+        model = get_peft_model(model, _lora_config(spec))
+    if not isinstance(model, PeftModel):
+        model.requires_grad_(trainable)
+    model.to(device)
+    model.train(trainable)
+    return Student(spec, model, tokenizer)
