@@ -132,10 +132,20 @@ class MATH(MathTask):
         gold = row.get("answer") if isinstance(row.get("answer"), str) else extract_boxed(need(row, where, "solution"))
         if not gold:
             raise Unscorable(f"{where}: field 'solution' has no non-empty \\boxed{{}} answer")
-        source_id = row.get("id") or row.get(KEY)
+        source_id = row.get("id") or _from_split_dir(row.get(KEY))
         qid = f"{self.name}-{str(source_id).removesuffix('.json')}" if source_id else text_id(self.name, text)
         meta = {k: row[k] for k in ("level", "type", "subject") if k in row}
+        split = split or (guess_split(source_id, None) if source_id else None)
         return Question(id=qid, task=self.name, question=text, gold=gold, split=split, meta=meta)
+
+
+def _from_split_dir(file: str | None) -> str | None:
+    """``.../MATH/test/algebra/1.json`` -> ``test/algebra/1.json`` (the id MATH's own layout gives)."""
+    if not file:
+        return None
+    parts = PurePath(file).parts
+    starts = [i for i, p in enumerate(parts) if p in _SPLITS]
+    return "/".join(parts[starts[-1]:]) if starts else PurePath(file).name
 
 
 @register

@@ -62,10 +62,10 @@ def normalise_latex(text: str) -> str:
     text = re.sub(r"\\(?:left|right)(?![a-zA-Z])|\\[,;:! ]|\s+", "", text)
     text = re.sub(r"\\[dt]frac", r"\\frac", text)
     text = re.sub(r"\^\{\\circ\}|\^\\circ|°", "", text)
-    text = re.sub(r"\\text\{\s*\}", "", text)
+    text = re.sub(r"\\text\{\s*\}", "", text).rstrip(".")
     while text.startswith("{") and text.endswith("}") and _balanced_outer(text):
         text = text[1:-1]
-    return text.rstrip(".")
+    return text
 
 
 def _balanced_outer(text: str) -> bool:

@@ -7,7 +7,7 @@ loader's error names the exact place and field at fault.
 >>> rows = read_rows("SVAMP.json")               # a JSON list
 >>> rows = read_rows("task.json")                # BIG-bench: the list under "examples"
 >>> rows = read_rows("problems_test1k.json")     # a dict keyed by id: each row gets "_key"
->>> rows = read_rows("MATH/test/")               # a folder of one-problem JSON files
+>>> rows = read_rows("MATH/test/")               # a folder of one-problem JSON files ("_key": file path)
 >>> rows = read_rows("hf:openai/gsm8k:main", split="test")   # needs `datasets` and the network/cache
 >>> where, row = rows[0]
 """
@@ -38,11 +38,12 @@ def read_rows(path: str | os.PathLike[str], split: str | None = None) -> list[Ro
         return _read_folder(fs)
     if not fs.exists():
         raise RecordError(f"{fs}: file not found; pass the dataset file in its original format (or hf:<name>)")
-    try:
-        doc = json.loads(fs.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return [(f"{fs}:{n}", obj) for n, obj in iter_json_lines(fs)]
-    return _rows_of_document(doc, str(fs))
+    if fs.suffix != ".jsonl":
+        try:
+            return _rows_of_document(json.loads(fs.read_text(encoding="utf-8")), str(fs))
+        except json.JSONDecodeError:
+            pass  # JSON Lines under a .json name (e.g. Distilling Step-by-Step's files)
+    return [(f"{fs}:{n}", obj) for n, obj in iter_json_lines(fs)]
 
 
 def _rows_of_document(doc: Any, where: str) -> list[Row]:
@@ -74,7 +75,7 @@ def _read_folder(folder: FsPath) -> list[Row]:
         except json.JSONDecodeError as exc:
             raise RecordError(f"{file}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         for where, row in _rows_of_document(doc, str(file)):
-            rows.append((where, {**row, KEY: row.get(KEY, file.relative_to(folder.parent).as_posix())}))
+            rows.append((where, {**row, KEY: row.get(KEY, file.as_posix())}))
     return rows
 
 
