@@ -1,0 +1,100 @@
+"""The router: which students learn from which path (Stage C, paper Eq. 1-2, made conditional).
+
+For path j and student s:
+
+    logit_js = MLP([h_j ; e_style(j) ; e_student(s) ; f_js])
+
+h_j is the frozen sentence embedding of the path text (MiniLM-L6, ``embed``), e_style and
+e_student are learned embeddings and f_js is the student's current state on the path
+(``state.StudentState.features``). Gates are independent per student (a path may go to 1..S
+students) and sampled as straight-through binary-concrete variables; a path whose gates all
+come out 0 is sent to its highest-logit student, so every kept path reaches a student.
+
+>>> router = Router(text_dim=384, styles=["cot", "pot"], n_students=2, n_features=2)
+>>> logits = router(text_emb, style_ids, features)     # [B, S]
+>>> gates = sample_gates(logits, tau=1.0)              # Gates(hard=..., st=..., prob=...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+class Router(nn.Module):
+    """MLP over (path embedding, style, student, student state) -> one gate logit per student."""
+
+    def __init__(self, text_dim: int, styles: Sequence[str], n_students: int, n_features: int, hidden: int = 128, embed_dim: int = 16) -> None:
+        super().__init__()
+        self.styles = list(styles)
+        self.style = nn.Embedding(len(self.styles), embed_dim)
+        self.student = nn.Embedding(n_students, embed_dim)
+        self.mlp = nn.Sequential(
+            nn.Linear(text_dim + 2 * embed_dim + n_features, hidden),
+            nn.GELU(),
+            nn.Linear(hidden, 1),
+        )
+
+    def style_ids(self, styles: Sequence[str]) -> torch.Tensor:
+        """Indices of ``styles``; an unknown style is an error naming the known ones."""
+        try:
+            return torch.tensor([self.styles.index(s) for s in styles], dtype=torch.long, device=self.style.weight.device)
+        except ValueError:
+            unknown = sorted(set(styles) - set(self.styles))
+            raise ValueError(f"router: unknown style(s) {unknown}; it was built for {self.styles}") from None
+
+    def forward(self, text_emb: torch.Tensor, style_ids: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Gate logits [B, S] from text embeddings [B, D], style ids [B], features [B, S, F]."""
+        batch, n_students, _ = features.shape
+        students = self.student.weight[None].expand(batch, n_students, -1)
+        path = torch.cat([text_emb, self.style(style_ids)], dim=-1)[:, None].expand(batch, n_students, -1)
+        return self.mlp(torch.cat([path, students, features], dim=-1)).squeeze(-1)
+
+
+@dataclass
+class Gates:
+    """Sampled gates for a batch: hard 0/1 decisions and their straight-through version."""
+
+    hard: torch.Tensor
+    """[B, S] 0/1, every row has at least one 1."""
+    st: torch.Tensor
+    """[B, S] equal to ``hard`` in value, with the gradient of the relaxed sample."""
+    prob: torch.Tensor
+    """[B, S] sigmoid(logits): the expected gate rate, used by the rate regulariser."""
+
+
+def ensure_coverage(hard: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """Turn on the highest-scoring student of every row of ``hard`` that has no 1.
+
+    >>> ensure_coverage(torch.tensor([[0., 0.], [1., 0.]]), torch.tensor([[0., 3.], [0., 3.]]))
+    tensor([[0., 1.],
+            [1., 0.]])
+    """
+    empty = hard.sum(dim=1) == 0
+    forced = torch.zeros_like(hard).scatter(1, scores.argmax(dim=1, keepdim=True), 1.0)
+    return torch.where(empty[:, None], forced, hard)
+
+
+def sample_gates(logits: torch.Tensor, tau: float, generator: torch.Generator | None = None) -> Gates:
+    """Straight-through binary-concrete gates: soft = sigmoid((logit + logistic noise) / tau),
+    hard = [soft > 0.5] (+ coverage), st = hard + soft - sg(soft)."""
+    u = torch.rand(logits.shape, generator=generator, device=logits.device).clamp(1e-6, 1 - 1e-6)
+    soft = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau)
+    hard = ensure_coverage((soft > 0.5).float(), logits.detach())
+    return Gates(hard=hard, st=hard + soft - soft.detach(), prob=torch.sigmoid(logits))
+
+
+def fixed_gates(batch: int, n_students: int, device: torch.device | str = "cpu") -> Gates:
+    """Every path to every student (no routing)."""
+    ones = torch.ones(batch, n_students, device=device)
+    return Gates(hard=ones, st=ones, prob=ones)
+
+
+def random_gates(batch: int, n_students: int, rate: float, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> Gates:
+    """Bernoulli(rate) gates with coverage (a random student for an empty row): the random-routing ablation."""
+    hard = (torch.rand(batch, n_students, generator=generator, device=device) < rate).float()
+    hard = ensure_coverage(hard, torch.rand(batch, n_students, generator=generator, device=device))
+    return Gates(hard=hard, st=hard, prob=torch.full_like(hard, rate))

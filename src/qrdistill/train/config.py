@@ -1,0 +1,96 @@
+"""TrainConfig: every setting of a training run, with Hugging Face Trainer names.
+
+>>> cfg = TrainConfig.from_yaml("cfg.yaml")            # fields at top level or under 'train:'
+>>> cfg = cfg.model_copy(update={"seed": 1})
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path as FsPath
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from qrdistill.students.spec import StudentSpec
+from qrdistill.train.methods import METHODS
+
+
+class TrainConfig(BaseModel):
+    """Settings of one training run (one method, one seed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output_dir: str
+    method: str = "qr_distill"
+    students: list[StudentSpec]
+    num_train_epochs: float = 3.0
+    """Epochs over the KEPT paths; every method runs the same number of optimizer steps."""
+    max_steps: int = -1
+    """If > 0, the number of optimizer steps (overrides num_train_epochs)."""
+    per_device_train_batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    learning_rate: float = 1e-3
+    """Learning rate of the router, projections and competence (students have their own)."""
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.05
+    max_grad_norm: float = 1.0
+    lambda_entropy: float = 0.1
+    lambda_mutual: float = 0.1
+    shared_dim: int = 64
+    gumbel_tau: float = 1.0
+    route_target: float = 1.0
+    """rho: preferred ratio of a path's loss to the student's running mean loss."""
+    random_gate_rate: float = 0.5
+    """Gate rate of ``random_route``; set it to the rate the qr_distill run reached (routing.jsonl)."""
+    state_momentum: float = 0.9
+    encoder: str | None = None
+    """Sentence-transformers dir for path embeddings; default: the embedded MiniLM-L6."""
+    seed: int = 0
+    logging_steps: int = 1
+    save_steps: int = 0
+    """Checkpoint every N optimizer steps (0: only at the end)."""
+    save_total_limit: int = 2
+    report_to: Literal["none", "tensorboard"] = "none"
+    bucket_size: int = 64
+    """Length bucketing: batches are formed inside shuffled groups of this many batches."""
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in METHODS:
+            raise ValueError(f"unknown method {value!r}; use one of {', '.join(METHODS)}")
+        return value
+
+    @field_validator("students")
+    @classmethod
+    def _unique_students(cls, value: list[StudentSpec]) -> list[StudentSpec]:
+        names = [s.name for s in value]
+        if not value or len(set(names)) != len(names):
+            raise ValueError(f"students must be a non-empty list with unique names, got {names}")
+        return value
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrainConfig:
+        """Read the YAML (fields at top level or under ``train:``); non-None ``overrides`` win."""
+        path = FsPath(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"{path}: cannot read the config: {exc}") from None
+        if isinstance(data, dict) and isinstance(data.get("train"), dict):
+            data = data["train"]
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of TrainConfig fields")
+        data = {**data, **{k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in (overrides or {}).items() if v is not None}}
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "(config)"
+            raise ValueError(f"{path}: field '{field}': {err['msg']}") from None
+
+    def to_yaml(self) -> str:
+        """The config as YAML, as saved in the output directory."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
