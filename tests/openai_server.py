@@ -116,7 +116,7 @@ class OpenAIServer:
         self._attempts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.AbstractServer | None = None
+        self._stopping: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
 
@@ -176,15 +176,17 @@ class OpenAIServer:
         finally:
             writer.close()
 
-    def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, self.host, self.port, backlog=1024))
-        self.port = self._server.sockets[0].getsockname()[1]
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        server = await asyncio.start_server(self._handle, self.host, self.port, backlog=1024)
+        self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
-        self._loop.run_forever()
-        self._server.close()
-        self._loop.run_until_complete(self._server.wait_closed())
-        self._loop.close()
+        await self._stopping.wait()
+        server.close()  # asyncio.run then cancels the open connections' handlers
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
 
     def start(self) -> OpenAIServer:
         """Start serving in a daemon thread; returns once the port is bound."""
@@ -197,7 +199,7 @@ class OpenAIServer:
     def stop(self) -> None:
         """Stop serving and join the thread."""
         if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop.call_soon_threadsafe(self._stopping.set)
             self._thread.join(10)
 
     def __enter__(self) -> OpenAIServer:

@@ -60,7 +60,7 @@ class CallProgress:
         if result.cached:
             # replayed before any call is made: move the bar without a speed sample
             self.cached += 1
-            self._progress.reset(self._task, completed=self.cached, cached=self.cached)
+            self._progress.reset(self._task, completed=self.cached, cached=self.cached, failed=self.failed)
             return
         self.failed += not result.ok
         self._progress.update(self._task, advance=1, failed=self.failed, cached=self.cached)
