@@ -51,6 +51,7 @@ def test_extract_boxed(text: str, expected: str | None) -> None:
         ("It costs 12.50. Then 2 more.\n#### 14.50", "14.5"),
         ("The price of 3-4 items", "4"),
         ("A: 26", "26"),
+        ("Each bag is $5.\nThe answer is:\n\nThey earned $1000 from 200 bags.", "1000"),
         ("no digits at all", None),
         ("The answer is 1/0.", None),
     ],
@@ -102,6 +103,8 @@ def test_canonical_number_drops_trailing_zeros() -> None:
         ("The answer is a cat.", ["a dog", "a cat"], 2, "B"),
         ("People keep milk in the refrigerator.", ["oven", "refrigerator"], 2, "B"),
         ("Hmm, not sure.", None, 5, None),
+        ("Therefore, the answer is C or E.", None, 5, None),
+        ("So the answer is either (A) or (B).", None, 5, None),
     ],
 )
 def test_extract_choice(text: str, choices: list[str] | None, n: int, expected: str | None) -> None:
@@ -120,6 +123,10 @@ def test_extract_choice(text: str, choices: list[str] | None, n: int, expected: 
         ("First I said yes. After checking: no.", "no"),
         ("The statement is true.", "yes"),
         (r"\boxed{No}", "no"),
+        ("Therefore, the answer (Yes or No) is No.", "no"),
+        ("Is it yes or no? Hard to say. Yes.", "yes"),
+        ("Earlier: yes. Therefore, the answer is not known.", None),
+        ("The answer is unclear.\nActually, no.", "no"),
         ("", None),
     ],
 )

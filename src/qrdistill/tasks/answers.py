@@ -134,6 +134,9 @@ def _answer_span(text: str) -> str | None:
     matches = list(_ANSWER_IS.finditer(text))
     for match in reversed(matches):
         rest = match.group("rest")
+        if not rest.strip(" *:"):  # "The answer is:" with the answer on the next non-blank line
+            following = text[match.end():].lstrip("\n *")
+            rest = following.split("\n", 1)[0]
         stop = _ANSWER_TAIL_STOP.search(rest)
         span = rest[: stop.start()] if stop else rest
         if span.strip():
@@ -232,10 +235,12 @@ def extract_choice(text: str, choices: list[str] | None = None, n_options: int =
         r"(?=\s*(?:$|[^\w\s]|because|since|as\b|which|with)))",
         re.MULTILINE,
     )
+    span = _answer_span(text)
+    if span is not None and len(set(re.findall(rf"(?<![\w'])\(?([{valid}])\)?(?![\w'])", span))) > 1:
+        return None  # a hedge such as "the answer is A or C" is no answer
     candidates = [(m.group("b") or m.group("u")).upper() for m in anchored.finditer(text)]
     if candidates:
         return candidates[-1]
-    span = _answer_span(text)
     if span is not None and choices:
         picked = _match_option_text(span, choices)
         if picked is not None:
@@ -282,29 +287,44 @@ def _last_mentioned_option(text: str, choices: list[str]) -> str | None:
 
 
 _YES_NO = re.compile(r"(?<![\w'])(yes|no|true|false)(?![\w'])", re.IGNORECASE)
+_YES_OR_NO = re.compile(r"\(?\b(?:yes|true)\s*(?:or|/)\s*(?:no|false)\b\)?", re.IGNORECASE)
 
 
 def extract_yes_no(text: str) -> str | None:
     """``"yes"``/``"no"`` from the final conclusion, or None. Whole words only ("know", "note",
-    "yesterday" never count); the last "answer is ..." or ``\\boxed{}`` wins, else the last standalone
-    Yes/No (a determiner "no" as in "no evidence" is skipped).
+    "yesterday" never count); "yes or no" restating the options never counts. A ``\\boxed{}`` wins;
+    else the last "answer is ..." sentence decides, and if it states neither (e.g. "the answer is
+    unknown") and nothing follows it, the answer is None; without such a sentence the last standalone
+    Yes/No wins (a determiner "no" as in "no evidence" is skipped).
 
     >>> extract_yes_no("There is no doubt. Yes, it can. So the answer is no.")
     'no'
     """
     if not isinstance(text, str):
         return None
-    for source in (extract_boxed(text), _answer_span(text)):
-        if source:
-            m = _YES_NO.search(source)
-            if m:
-                return _yes_no_word(m.group(1))
-    for m in reversed(list(_YES_NO.finditer(text))):
-        word = m.group(1).lower()
-        if word == "no" and re.match(r"\s+[a-z]", text[m.end():]) and not re.match(r"\s*[,.!:;]", text[m.end():]):
+    text = _YES_OR_NO.sub(" ", text)
+    boxed = extract_boxed(text)
+    if boxed and (m := _YES_NO.search(boxed)):
+        return _yes_no_word(m.group(1))
+    anchors = list(_ANSWER_IS.finditer(text))
+    if anchors:
+        span = _answer_span(text) or ""
+        if m := _YES_NO.search(span):
+            return _yes_no_word(m.group(1))
+        text = text[anchors[-1].start():]
+    found = _standalone_yes_no(text)
+    return _yes_no_word(found[-1]) if found else None
+
+
+def _standalone_yes_no(text: str) -> list[str]:
+    """Yes/No/True/False words in order, without the determiner "no" ("no evidence", "no one")."""
+    words = []
+    for m in _YES_NO.finditer(text):
+        after = text[m.end():]
+        if m.group(1).lower() == "no" and re.match(r"\s+[a-z]", after):
             continue
-        return _yes_no_word(word)
-    return None
+        words.append(m.group(1))
+    return words
 
 
 def _yes_no_word(word: str) -> str:
