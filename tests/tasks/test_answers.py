@@ -105,6 +105,7 @@ def test_canonical_number_drops_trailing_zeros() -> None:
         ("Hmm, not sure.", None, 5, None),
         ("Therefore, the answer is C or E.", None, 5, None),
         ("So the answer is either (A) or (B).", None, 5, None),
+        ("Not (E). The correct answer must be (F). Therefore, the answer is (F).", None, 5, None),
     ],
 )
 def test_extract_choice(text: str, choices: list[str] | None, n: int, expected: str | None) -> None:

@@ -238,6 +238,8 @@ def extract_choice(text: str, choices: list[str] | None = None, n_options: int =
     span = _answer_span(text)
     if span is not None and len(set(re.findall(rf"(?<![\w'])\(?([{valid}])\)?(?![\w'])", span))) > 1:
         return None  # a hedge such as "the answer is A or C" is no answer
+    if span is not None and re.search(rf"\((?![{valid}]\))[A-Z]\)|^\s*(?![{valid}])[A-Z]\s*$", span):
+        return None  # the conclusion names an option that does not exist, e.g. "(F)" of five
     candidates = [(m.group("b") or m.group("u")).upper() for m in anchored.finditer(text)]
     if candidates:
         return candidates[-1]
