@@ -5,7 +5,7 @@ script every reply, including the failures a client must survive: 429 with Retry
 slow answers, dropped connections and malformed JSON.
 
     def responder(call: Call) -> Reply:
-        if call.attempt == 1:                       # first try of each prompt
+        if call.attempt == 1:                       # first try of each call
             return Reply.error(429, retry_after=0.05)
         return Reply.ok("The answer is 4.")
 
@@ -37,7 +37,7 @@ class Call:
     number: int
     """1-based arrival order over the server's life."""
     attempt: int
-    """1-based count of requests so far with the same messages (retries of one prompt)."""
+    """1-based count of requests so far with the same body (retries of one call)."""
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
@@ -133,7 +133,7 @@ class OpenAIServer:
 
     def _record(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Call:
         with self._lock:
-            key = json.dumps(body.get("messages"), sort_keys=True)
+            key = json.dumps(body, sort_keys=True)
             self._attempts[key] += 1
             call = Call(number=len(self.calls) + 1, attempt=self._attempts[key], path=path, headers=headers, body=body)
             self.calls.append(call)

@@ -3,10 +3,11 @@
 It does not read the prompt text: it renders the structured solution that the synthetic
 problem families keep in ``question.meta['solution']`` in the requested style, with flaws
 injected at ``flaw_rates`` (see ``qrdistill.teacher.synthetic.render_path``). The injected flaw
-goes into the result's ``meta`` and from there into ``Path.meta['flaw']``.
+goes into the result's ``meta`` and from there into ``Path.meta['flaw']``. Output depends on
+(question id, style, sample, run seed, flaw rates) only.
 
 >>> backend = SyntheticBackend(flaw_rates={"wrong_answer": 0.1}, seed=0)
->>> backend.complete([ChatRequest(messages=m, question=q, style="cot", seed=7)])[0].meta["flaw"]
+>>> backend.complete([ChatRequest(messages=m, question=q, style="cot")])[0].meta["flaw"]
 """
 
 from __future__ import annotations
@@ -43,8 +44,7 @@ class SyntheticBackend(ChatBackend):
 
         if request.question is None or request.style is None:
             raise BackendError("the synthetic teacher needs the Question and the style name in each ChatRequest")
-        seed = self.seed if request.seed is None else request.seed
-        text, meta = render_path(request.question, request.style, request.sample, seed, self.flaw_rates)
+        text, meta = render_path(request.question, request.style, request.sample, self.seed, self.flaw_rates)
         return ChatResult(ok=True, text=text, meta=dict(meta))
 
     async def stream(self, requests: Sequence[ChatRequest]) -> AsyncIterator[tuple[int, ChatResult]]:
