@@ -56,7 +56,7 @@ def test_list_completions_expand_into_samples_with_answers_and_correctness(gold,
     assert (first.answer, first.correct) == ("51", True)
     assert (second.answer, second.correct) == ("50", False)
     assert first.prompt == svamp.prompt(next(q for q in gold if q.id == "svamp-chal-1"))
-    assert first.backend == "import" and first.meta["source"].endswith("mcc_train.json[0]")
+    assert first.backend == "import" and first.meta["row"].endswith("mcc_train.json[0]")
     assert (result.report.imported, result.report.correct, result.report.questions) == (4, 3, 3)
 
 

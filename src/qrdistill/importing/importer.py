@@ -205,7 +205,7 @@ def import_paths(
                 report.note("choices_unmatched", row.where, question.id)
         for raw in texts:
             text = cut_after(raw, spec.cut_after) if spec.cut_after else raw.strip()
-            meta: dict[str, Any] = {"source": row.where, **spec.meta}
+            meta: dict[str, Any] = {**spec.meta, "row": row.where}
             if text != raw.strip():
                 report.trimmed += 1
                 meta["trimmed_chars"] = len(raw.strip()) - len(text)

@@ -97,7 +97,7 @@ def import_sources(cfg: ImportConfig, questions: list[Question]) -> tuple[list[P
         for path in result.paths:
             if path.key in seen:
                 raise RecordError(
-                    f"{path.meta['source']}: path key {path.key} already written by source {seen[path.key]}; "
+                    f"{path.meta['row']}: path key {path.key} already written by source {seen[path.key]}; "
                     "give one of the sources another style name or a sample_offset"
                 )
             seen[path.key] = spec.label

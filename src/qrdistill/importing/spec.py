@@ -85,7 +85,7 @@ class SourceSpec(RowMapping):
     sample_offset: int = 0
     """First sample index, to keep two dumps of the same teacher and style apart."""
     meta: dict[str, Any] = Field(default_factory=dict)
-    """Facts copied onto every path's ``meta`` (prompting, source, ...)."""
+    """Facts copied onto every path's ``meta`` (origin, prompting, ...); ``meta["row"]`` is the source row."""
     eval_policy: EvalPolicy | None = None
     """Rows of evaluation questions: refuse (error), drop (count) or keep; default: the config's."""
 
