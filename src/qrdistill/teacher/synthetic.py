@@ -66,12 +66,14 @@ class _Plan:
     wrong_c: int | None = None
     irrelevant: str | None = None
     irrelevant_at: int = 0
+    code_prints: str | None = None
+    """Program style with a flaw: what the (buggy) code prints."""
 
     def meta(self, solution: Solution) -> dict[str, Any]:
         out: dict[str, Any] = {"flaw": self.flaw}
         if self.flaw == "wrong_answer":
             out["stated"] = self.stated
-        if self.flaw == "wrong_step" and self.wrong_step is not None:
+        if self.wrong_step is not None and self.flaw == "wrong_step":
             step = solution.steps[self.wrong_step]
             out["step"] = self.wrong_step
             if step.calc is not None:
@@ -79,6 +81,8 @@ class _Plan:
                 out["correct"] = step.calc.written()
         if self.flaw == "irrelevant_step":
             out["inserted"] = self.irrelevant
+        if self.code_prints is not None:
+            out["code_prints"] = self.code_prints
         return out
 
 
@@ -128,22 +132,19 @@ def _closing(rng: random.Random, solution: Solution, plan: _Plan, question: Ques
     """The final sentence(s): for options, which letter the answer is, then the task's format."""
     final = get_task(question.task).format_answer(plan.stated, question)
     if question.choices:
-        link = rng.choice(["{d} is option ({l}).", "That date is option ({l}).", "This matches option ({l})."])
-        return link.format(d=solution.answer_text, l=plan.stated) + " " + final
+        link = rng.choice(["That is option ({l}).", "That date is option ({l}).", "This matches option ({l})."])
+        return link.format(l=plan.stated) + " " + final
     return final
 
 
 CONNECTORS = [["First,", "Next,", "Then,", "After that,", "Then,"], ["To start,", "Now", "Then", "Next,", "Also,"]]
 APPROACHES = {
-    "synth_arith": ["follow the story in order and update the count after each event.",
-                    "write one expression for the whole story and evaluate it.", "guess a number and adjust it."],
-    "synth_date": ["find today's date first, then count days to the asked date.",
-                   "count straight from the given date to the asked date.", "test each option against the given date."],
-    "synth_table": ["read the rows the question needs and combine them.", "add up the whole table first.",
-                    "estimate from the largest row."],
-    "synth_yesno": ["take the facts one at a time and chain them.", "look for one fact that answers it directly.",
-                    "assume yes and look for a contradiction."],
+    "synth_arith": ["follow the story step by step.", "guess a number and adjust it.", "write one big expression."],
+    "synth_date": ["find today first, then count days.", "test each option.", "count from the given date directly."],
+    "synth_table": ["use only the rows asked about.", "add up the whole table first.", "estimate from the largest row."],
+    "synth_yesno": ["chain the facts one at a time.", "look for one fact that answers it.", "assume yes and look for a contradiction."],
 }
+"""Per family: the route the steps follow first, then weaker alternatives a tree-of-thought path weighs."""
 
 
 def _vanilla(rng: random.Random, solution: Solution, plan: _Plan, question: Question) -> str:
@@ -164,26 +165,28 @@ def _cot(rng: random.Random, solution: Solution, plan: _Plan, question: Question
 
 
 def _tot(rng: random.Random, solution: Solution, plan: _Plan, question: Question) -> str:
-    ideas = list(APPROACHES[solution.family])
-    chosen = ideas[0]
+    chosen, *others = APPROACHES[solution.family]
+    ideas = [chosen, rng.choice(others)]
     rng.shuffle(ideas)
     pick = ideas.index(chosen) + 1
-    lines = [rng.choice(["Let me consider a few ways to solve this.", "There are several possible approaches."])]
+    lines = [rng.choice(["Two ways to solve this:", "Possible approaches:"])]
     lines += [f"Approach {i + 1}: {capitalise(idea)}" for i, idea in enumerate(ideas)]
-    lines.append(rng.choice([f"Approach {pick} is the most reliable, so I follow it.",
-                             f"The most promising is approach {pick}. Following it:"]))
+    lines.append(rng.choice([f"Approach {pick} is more reliable.", f"Approach {pick} is more promising. Following it:"]))
     lines += [capitalise(s) for s in _steps(rng, solution, plan)]
     return "\n".join([*lines, _closing(rng, solution, plan, question)])
 
 
 def _program(rng: random.Random, solution: Solution, plan: _Plan, question: Question) -> str:
-    code = solution.program.wrong_lines if plan.flaw in ("wrong_step", "wrong_answer") else solution.program.lines
+    code = solution.program.lines
+    if plan.flaw in ("wrong_step", "wrong_answer"):
+        code, plan.code_prints = solution.program.wrong_lines, solution.program.wrong_output
+        plan.wrong_step = plan.wrong_c = None
     if plan.flaw == "wrong_answer":
         plan.stated = solution.program.wrong_output
     lines = [rng.choice(["Let me solve this with a short Python program.", "I will compute the answer with Python."])]
     if plan.irrelevant is not None:
         lines.append(capitalise(plan.irrelevant))
-    comment = rng.choice(["# compute the answer from the facts in the question", "# solve step by step and print the answer"])
+    comment = rng.choice(["# compute the answer", "# solve it and print the answer"])
     lines.append("```python\n" + "\n".join([comment, *code]) + "\n```")
     lines.append(rng.choice(["The program prints {a}.", "Running it prints {a}."]).format(a=plan.stated))
     return "\n".join([*lines, _closing(rng, solution, plan, question)])
