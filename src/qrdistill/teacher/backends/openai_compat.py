@@ -1,6 +1,7 @@
 """The ``openai`` backend: any OpenAI-compatible chat server (vLLM, llama.cpp, Ollama, OpenAI).
 
-Async over one ``httpx.AsyncClient`` with at most ``concurrency`` requests in flight, a total
+Async over ``httpx`` with at most ``concurrency`` requests in flight (one keep-alive connection
+each), a total
 deadline per request, and retries with exponential backoff and jitter on 429, 5xx, timeouts,
 connection errors and malformed responses (a ``Retry-After`` header is honoured). A call
 that still fails becomes a failed ChatResult with the last reason. The API key is read from
@@ -18,11 +19,13 @@ import email.utils
 import json
 import os
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import certifi
 import httpx
 
 from qrdistill.teacher.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult, bounded_map
@@ -181,8 +184,25 @@ class OpenAIBackend(ChatBackend):
         return ChatResult.failure(f"gave up after {self.max_retries + 1} attempt(s): {reason}", attempts=self.max_retries + 1)
 
     async def stream(self, requests: Sequence[ChatRequest]) -> AsyncIterator[tuple[int, ChatResult]]:
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        # One single-connection client per in-flight call: httpcore's shared pool rescans every
+        # connection on each request (quadratic at concurrency 64), a pool of one never does.
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         timeout = httpx.Timeout(self.timeout, pool=None)
-        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
-            async for item in bounded_map(requests, lambda r: self._call(client, r), self.concurrency):
+        idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        tls = ssl.create_default_context(cafile=certifi.where())  # shared: loading CA files is slow
+        clients = [httpx.AsyncClient(limits=limits, timeout=timeout, verify=tls) for _ in range(min(self.concurrency, len(requests)))]
+        for client in clients:
+            idle.put_nowait(client)
+
+        async def call(request: ChatRequest) -> ChatResult:
+            client = await idle.get()
+            try:
+                return await self._call(client, request)
+            finally:
+                idle.put_nowait(client)
+
+        try:
+            async for item in bounded_map(requests, call, self.concurrency):
                 yield item
+        finally:
+            await asyncio.gather(*(client.aclose() for client in clients))
