@@ -8,6 +8,10 @@ wrong answer; verifier: passed False; judge: not valid; filter: not kept).
 
     python bench/filter_detection.py --per-family 60 --samples 2 --seed 0
     python bench/filter_detection.py --judge openai --model M --base-url http://localhost:8000/v1
+    python bench/filter_detection.py --gsm8k-solutions /work/shared/data/gsm8k_openai/example_model_solutions.jsonl
+
+The last form measures the arithmetic verifier on real GPT-3 GSM8K solutions (no injected flaws):
+how many solutions, correct and incorrect, it flags, and prints the flagged correct ones to inspect.
 
 Prints markdown tables (paste them into docs/filter.md) and writes every figure to --json.
 """
@@ -25,6 +29,7 @@ from pathlib import Path as FsPath
 
 from rich.console import Console
 
+from qrdistill.quality.arithmetic import find_calculations
 from qrdistill.quality.filter import FilterSettings, filter_paths
 from qrdistill.records import Path
 from qrdistill.tasks import get_task
@@ -105,6 +110,30 @@ def markdown(scores: dict[str, dict[str, float | int]], styles: dict[str, dict[s
     return "\n".join(lines)
 
 
+def gsm8k_solutions(path: FsPath, show: int = 20) -> None:
+    """Arithmetic verifier on openai/grade-school-math example_model_solutions.jsonl (4 GPT-3 models)."""
+    counts: Counter[tuple[bool, str]] = Counter()
+    flagged_correct = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            for model in ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"):
+                solution = row[model]
+                calcs = find_calculations(solution["solution"])
+                wrong = [c for c in calcs if not c.ok]
+                counts[(solution["is_correct"], "flagged" if wrong else "checked" if calcs else "no calculation")] += 1
+                if wrong and solution["is_correct"]:
+                    flagged_correct.append((model, wrong))
+    print("| answer | solutions | with a checked calculation | flagged (a wrong calculation) |\n|---|---|---|---|")
+    for correct in (True, False):
+        total = sum(n for (c, _), n in counts.items() if c == correct)
+        checked = counts[(correct, "checked")] + counts[(correct, "flagged")]
+        print(f"| {'correct' if correct else 'incorrect'} | {total} | {checked} | {counts[(correct, 'flagged')]} |")
+    print("\nFlagged solutions whose final answer is correct:")
+    for model, wrong in flagged_correct[:show]:
+        print(f"- {model}: " + "; ".join(f"{c.text} (is {c.computed})" for c in wrong))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-family", type=int, default=60, help="questions per synthetic family")
@@ -119,7 +148,11 @@ def main() -> None:
     parser.add_argument("--base-url", default=None)
     parser.add_argument("--workdir", type=FsPath, default=None, help="where paths and verdicts go (default: a temp dir)")
     parser.add_argument("--json", type=FsPath, default=None, help="write all figures here")
+    parser.add_argument("--gsm8k-solutions", type=FsPath, default=None, help="measure the arithmetic verifier on this file instead")
     args = parser.parse_args()
+    if args.gsm8k_solutions is not None:
+        gsm8k_solutions(args.gsm8k_solutions)
+        return
 
     console = Console(stderr=True)
     workdir = args.workdir or FsPath(tempfile.mkdtemp(prefix="filter-detection-"))

@@ -238,8 +238,10 @@ def _decimals(side: list[Token]) -> int | None:
 def _close(computed: Fraction, claimed: Fraction, decimals: int | None, approx: bool) -> bool:
     if approx:
         return abs(computed - claimed) <= max(abs(computed) * Fraction(2, 100), Fraction(1, 100))
+    if abs(computed - claimed) <= abs(computed) * Fraction(1, 10**9):  # float printing noise: 26.666666666666668
+        return True
     if decimals is None:
-        return computed == claimed
+        return False
     unit = Fraction(1, 10**decimals)
     rounded = abs(computed - claimed) <= unit / 2
     truncated = (computed >= 0) == (claimed >= 0) and abs(claimed) <= abs(computed) < abs(claimed) + unit
