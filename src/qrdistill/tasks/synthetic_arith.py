@@ -95,7 +95,7 @@ def _steps(ev: Event, calcs: list[Calc], who: str, pron: str, items: str, contai
         "add": [f"after getting {ev.x} more, {who} has {{calc}} {items}.", f"adding the {ev.x} new {items}: {{calc}}.",
                 f"{who} now has {{calc}} {items}."],
         "sub": [f"taking away {ev.x}: {{calc}}.", f"{who} has {{calc}} {items} left.", f"that leaves {{calc}} {items}."],
-        "times": [f"the number {'doubles' if ev.x == 2 else 'triples'}: {{calc}}.", f"{who} has {{calc}} {items} after that."],
+        "times": [f"the number {'doubles' if ev.x == 2 else 'triples'}: {{calc}}.", f"{who} ends up with {{calc}} {items}."],
         "share": [f"each friend gets {{calc}} {items}.", f"sharing equally: {{calc}}."],
     }
     return [Step(texts=texts[ev.kind], calc=calcs[0])]
