@@ -88,7 +88,7 @@ def _code(anchor: date, shift: int, delta: int, options: list[str]) -> list[str]
         "from datetime import date, timedelta",
         f"today = {moved(f'date({anchor.year}, {anchor.month}, {anchor.day})', shift)}",
         f"target = {moved('today', delta)}",
-        f"options = {options!r}",
+        f'options = "{" ".join(options)}".split()',
         'print("ABCDEF"[options.index(target.strftime("%m/%d/%Y"))])',
     ]
 
