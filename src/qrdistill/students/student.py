@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
@@ -164,6 +165,20 @@ def _lora_config(spec: StudentSpec) -> LoraConfig:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _tokenizer(source: str, stamp: float) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(source)
+
+
+def load_tokenizer(source: str | os.PathLike[str]) -> PreTrainedTokenizerBase:
+    """``AutoTokenizer.from_pretrained(source)``, shared in-process: Gemma's 262k vocabulary takes seconds to parse.
+
+    Students never modify their tokenizer, so one instance serves every student of a source.
+    """
+    config = Path(source) / "tokenizer_config.json"
+    return _tokenizer(str(source), config.stat().st_mtime if config.exists() else 0.0)
+
+
 def load_student(
     spec: StudentSpec,
     adapter_dir: str | os.PathLike[str] | None = None,
@@ -188,7 +203,7 @@ def load_student(
     full_dir = adapter is not None and not (adapter / "adapter_config.json").exists()
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(adapter if full_dir else source, dtype=spec.torch_dtype)
-    tokenizer = AutoTokenizer.from_pretrained(adapter if adapter is not None else source)
+    tokenizer = load_tokenizer(adapter if full_dir else source)
     if adapter is not None and not full_dir:
         model = PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
     elif trainable and spec.lora_r is not None:

@@ -1,0 +1,61 @@
+"""Batched greedy generation: same answers as one at a time, same prompt tokens as training, stops at EOS."""
+
+from __future__ import annotations
+
+from qrdistill.students import Student
+from qrdistill.students.generation import cut_at_stop, greedy_generate, length_batches
+
+PROMPTS = [
+    "What is 2+3?",
+    "A train leaves at 3 pm and travels 120 km at 60 km/h. When does it arrive? Think step by step.",
+    "Is the sky blue?",
+    "List three prime numbers greater than 10 and explain why each is prime.",
+    "Hi",
+]
+
+
+def test_length_batches_sorts_and_keeps_every_index() -> None:
+    batches = length_batches([3, 9, 5, 8, 1], 2)
+    assert batches == [[1, 3], [2, 0], [4]]
+    assert sorted(i for b in batches for i in b) == list(range(5))
+
+
+def test_cut_at_stop() -> None:
+    assert cut_at_stop([5, 6, 1, 7, 1], {1}) == [5, 6]
+    assert cut_at_stop([5, 6], {1}) == [5, 6]
+
+
+def test_batched_equals_one_at_a_time(frozen: Student) -> None:
+    batched = frozen.generate(PROMPTS, max_new_tokens=12, batch_size=3, progress=False)
+    single = [frozen.generate([p], max_new_tokens=12, batch_size=1, progress=False)[0] for p in PROMPTS]
+    assert batched == single
+    assert len(set(batched)) > 1  # the tiny model does not answer everything the same way
+
+
+def test_generation_sees_the_training_prompt_tokens(frozen: Student) -> None:
+    seen: list[list[int]] = []
+    real_generate = frozen.model.generate
+
+    def recording_generate(**kwargs):  # the real generate, recording its unpadded inputs
+        for ids, mask in zip(kwargs["input_ids"].tolist(), kwargs["attention_mask"].tolist()):
+            seen.append([t for t, m in zip(ids, mask) if m])
+        return real_generate(**kwargs)
+
+    frozen.model.generate = recording_generate
+    try:
+        frozen.generate(PROMPTS[:3], max_new_tokens=2, batch_size=3, progress=False)
+    finally:
+        del frozen.model.generate
+    expected = [frozen.encode(p, "ok").input_ids[: frozen.encode(p, "ok").n_prompt] for p in PROMPTS[:3]]
+    assert sorted(seen) == sorted(expected)
+
+
+def test_stops_at_stop_token_and_respects_max_new_tokens(frozen: Student) -> None:
+    rows = [frozen.prompt_ids(p) for p in PROMPTS[:2]]
+    free = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=6, progress=False)
+    assert all(len(ids) == 6 for ids in free) or any(len(ids) < 6 for ids in free)
+    assert all(len(ids) <= 6 for ids in free)
+    stop = free[0][2]
+    cut = greedy_generate(frozen.model, rows, frozen.pad_id, [stop], max_new_tokens=6, progress=False)
+    assert cut[0] == free[0][: free[0].index(stop)]
+    assert stop not in cut[1]
