@@ -54,7 +54,7 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
         files = {t: run.eval(method, seed, spec.name, t) for t in questions}
         todo = [t for t in questions if not _complete(files[t], len(questions[t]))]
         if todo:
-            student = load_student(spec, adapter_dir=adapter_dir(run, method, seed, spec.name))
+            student = load_student(spec, adapter_dir=adapter_dir(run, method, seed, spec.name), trainable=False)
             for task_name in todo:
                 console.print(f"eval {method} seed{seed} {spec.name} on {task_name} ({len(questions[task_name])} questions)")
                 evaluate_student(student, get_task(task_name), questions[task_name], out_path=files[task_name],

@@ -9,6 +9,7 @@ Pure text building; the pipeline adds the funnel, routing and plot sections it r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from qrdistill.evaluate.aggregate import Cell, aggregate, average_over_tasks, ordered
 from qrdistill.evaluate.results import RunResult
@@ -110,6 +111,19 @@ def verdicts(runs: Sequence[RunResult], methods: Sequence[str], students: Sequen
                 spread = "larger than the seed spread" if clear else "within the seed spread"
             out.append(f"  - qr_distill {word} {base} by {100 * abs(diff):.1f} pts ({spread}).")
     return out
+
+
+def funnel_markdown(counts: dict[str, Any]) -> str:
+    """The filter funnel (``qrdistill.quality.funnel.funnel`` output) as a markdown table."""
+    stages = counts["stages"]
+    rows = [[task, style, *[str(c[s]) for s in stages]]
+            for task, styles in counts["by_task_style"].items() for style, c in styles.items()]
+    rows += [[f"**{task}**", "all", *[str(c[s]) for s in stages]] for task, c in counts["by_task"].items()]
+    rows.append(["**total**", "", *[str(counts["total"][s]) for s in stages]])
+    q = counts["questions"]
+    note = (f"Training questions: {q['total']}; with at least one kept path: {q['with_kept']}; "
+            f"with none (dropped from training): {q['without_kept']}.")
+    return _table(["task", "style", *stages], rows) + "\n\n" + note
 
 
 def build_report(

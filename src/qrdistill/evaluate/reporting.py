@@ -11,11 +11,11 @@ from rich.table import Table
 from qrdistill.config import RunConfig
 from qrdistill.evaluate.aggregate import average_over_tasks, ordered
 from qrdistill.evaluate.plots import accuracy_bars, loss_curves, routing_heatmaps
-from qrdistill.evaluate.report import METHOD_ORDER, build_report
+from qrdistill.evaluate.report import METHOD_ORDER, build_report, funnel_markdown
 from qrdistill.evaluate.results import RunResult, write_results
 from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_rates, routing_table
 from qrdistill.jsonl import read_records, write_atomic
-from qrdistill.records import Path
+from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 
 console = Console(stderr=True)
@@ -51,14 +51,14 @@ def provenance(cfg: RunConfig) -> list[str]:
     return lines
 
 
-def _funnel_section(run: RunDir) -> str | None:
+def _funnel_section(run: RunDir, questions: list[Question]) -> str | None:
     if not run.filtered.exists():
         return None
-    from qrdistill.quality.funnel import funnel, funnel_markdown, plot_funnel
+    from qrdistill.quality.funnel import funnel, plot_funnel
 
-    rows = funnel(read_records(run.filtered, Path))
-    plot_funnel(rows, run.plots / "funnel.png")
-    return funnel_markdown(rows) + "\n\n![filter funnel](plots/funnel.png)"
+    counts = funnel(read_records(run.filtered, Path), questions)
+    plot_funnel(counts, run.plots / "funnel.png")
+    return funnel_markdown(counts) + "\n\n![filter funnel](plots/funnel.png)"
 
 
 def print_summary(runs: list[RunResult], cfg: RunConfig) -> None:
@@ -84,7 +84,9 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     students = ordered({r.student for r in runs}, cfg.student_names())
     accuracy_bars(runs, methods, students, tasks, run.plots / "accuracy.png")
     sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)")]
-    funnel_md = _funnel_section(run)
+    train_questions = [q for tc in cfg.tasks if run.questions(tc.name, "train").exists()
+                       for q in read_records(run.questions(tc.name, "train"), Question)]
+    funnel_md = _funnel_section(run, train_questions)
     if funnel_md:
         sections.append(("Filter funnel (Stage B)", funnel_md))
     for method in [m for m in cfg.trained_methods if m in ("qr_distill", "random_route", "no_peer", "no_filter")]:

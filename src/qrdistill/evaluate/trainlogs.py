@@ -2,7 +2,7 @@
 
 Formats (written by ``qrdistill.train``):
     routing.jsonl: {"epoch": 0, "rates": {"cot": {"smollm2": 0.71, "gemma3": 0.44}, ...}}
-    metrics.jsonl: {"step": 3, "loss": {"smollm2": 2.31, "gemma3": 2.05}, ...}
+    metrics.jsonl: {"step": 3, "epoch": 0.4, "ce/smollm2": 2.31, "ce/gemma3": 2.05, ...}
 
 >>> rates = read_routing_rates(run.train("qr_distill", 0))     # {epoch: {style: {student: rate}}}
 """
@@ -17,7 +17,10 @@ Rates = dict[int, dict[str, dict[str, float]]]
 
 
 def read_routing_rates(train_dir: FsPath) -> Rates:
-    """{epoch: {style: {student: share routed}}} from ``routing.jsonl``; {} when absent."""
+    """{epoch: {style: {student: share routed}}} from ``routing.jsonl``; {} when absent.
+
+    An epoch may be logged several times (partial counts); the last record wins.
+    """
     file = train_dir / "routing.jsonl"
     if not file.exists():
         return {}
@@ -36,12 +39,13 @@ def routing_table(rates: Rates) -> str:
 
 
 def read_loss_curves(train_dir: FsPath) -> dict[str, list[tuple[int, float]]]:
-    """{student: [(step, loss), ...]} from ``metrics.jsonl``; {} when absent."""
+    """{student: [(step, mean token cross-entropy), ...]} from ``metrics.jsonl``; {} when absent."""
     file = train_dir / "metrics.jsonl"
     if not file.exists():
         return {}
     curves: dict[str, list[tuple[int, float]]] = {}
     for _, obj in iter_json_lines(file, allow_torn_tail=True):
-        for student, value in obj.get("loss", {}).items():
-            curves.setdefault(student, []).append((int(obj["step"]), float(value)))
+        for key, value in obj.items():
+            if key.startswith("ce/"):
+                curves.setdefault(key[3:], []).append((int(obj["step"]), float(value)))
     return curves

@@ -34,14 +34,6 @@ def adapters_of(run: RunDir, method: str, seed: int) -> dict[str, str]:
     return json.loads(marker.read_text(encoding="utf-8"))["adapters"]
 
 
-def training_paths(method: str, filtered: list[Path]) -> list[Path]:
-    """What a method trains on: the kept paths, or every path for the no_filter ablation
-    (the trainer keeps the answer-correct ones there)."""
-    if method == "no_filter":
-        return filtered
-    return [p for p in filtered if p.verdict is not None and p.verdict.kept]
-
-
 def train_config_dict(cfg: RunConfig, run: RunDir, method: str, seed: int) -> dict[str, Any]:
     """TrainConfig fields for one (method, seed) of the run."""
     return {**cfg.train, "students": cfg.students, "method": method, "seed": seed, "output_dir": str(run.train(method, seed))}
@@ -52,14 +44,16 @@ def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: l
     """Train (or resume) ``method`` with ``seed``; returns student name → adapter directory."""
     if done_file(run, method, seed).exists():
         return adapters_of(run, method, seed)
+    from qrdistill.train.checkpoint import latest_checkpoint
     from qrdistill.train.config import TrainConfig
     from qrdistill.train.trainer import train
 
     by_id = {q.id: q for splits in questions.values() for q in splits["train"]}
     tcfg = TrainConfig(**train_config_dict(cfg, run, method, seed))
-    resume = any(run.train(method, seed).glob("checkpoint*"))
+    resume = latest_checkpoint(run.train(method, seed)) is not None
     start = time.perf_counter()
-    result = train(tcfg, training_paths(method, filtered), by_id, resume=resume)
+    # Every path with its verdict: the trainer selects what the method uses (train.methods.select_paths).
+    result = train(tcfg, filtered, by_id, resume=resume)
     adapters = {name: str(path) for name, path in result.adapters.items()}
     write_json(done_file(run, method, seed), {"adapters": adapters, "seconds": round(time.perf_counter() - start, 1)})
     return adapters

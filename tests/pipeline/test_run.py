@@ -1,0 +1,90 @@
+"""A real end-to-end `qrdistill run` on tiny students (real tokenizers, random weights)."""
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from qrdistill.cli import app
+
+METHODS = ["zero_shot", "single_path", "multi_path", "qr_distill", "no_peer"]
+TRAINED = METHODS[1:]
+TASKS = ["synth_arith", "synth_yesno"]
+STUDENTS = ["smollm2", "gemma3"]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    config = {
+        "run_dir": str(root / "run"),
+        "tasks": [{"name": t, "synthetic": {"train": 3, "test": 3}} for t in TASKS],
+        "generate": {"teacher": "synthetic", "styles": ["cot", "program", "backward"]},
+        "filter": {"judge": "none", "verifiers": ["program", "arithmetic"]},
+        "students": [{"name": "smollm2", "model": "tiny:smollm2", "max_length": 256},
+                     {"name": "gemma3", "model": "tiny:gemma3", "max_length": 256}],
+        "train": {"max_steps": 2, "per_device_train_batch_size": 2},
+        "methods": METHODS,
+        "seeds": [0],
+        "eval": {"max_new_tokens": 6, "batch_size": 8, "ensemble": ["vote", "logprob"]},
+    }
+    path = root / "grid.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return root / "run", path
+
+
+def test_every_artifact_exists(finished_run):
+    run, _ = finished_run
+    for name in ("config.yaml", "paths.jsonl", "filtered.jsonl", "kept.jsonl", "results.json", "report.md"):
+        assert (run / name).is_file(), name
+    for task in TASKS:
+        assert (run / "questions" / f"{task}.test.jsonl").is_file()
+    for method in TRAINED:
+        assert (run / "train" / method / "seed0" / "done.json").is_file()
+        for student in STUDENTS:
+            assert (run / "train" / method / "seed0" / "students" / student).is_dir()
+    for method in METHODS:
+        for student in STUDENTS:
+            for task in TASKS:
+                lines = (run / "eval" / method / "seed0" / f"{student}.{task}.jsonl").read_text().splitlines()
+                gen = json.loads(lines[0])
+                assert len(lines) == 3 and {"completion", "answer", "correct", "logprob"} <= set(gen)
+    for png in ("accuracy.png", "funnel.png", "loss.png", "routing_qr_distill.png"):
+        assert (run / "plots" / png).stat().st_size > 1000, png
+
+
+def test_results_and_report(finished_run):
+    run, _ = finished_run
+    data = json.loads((run / "results.json").read_text())
+    assert set(data) == {"runs", "config"}
+    combos = {(r["method"], r["student"], r["task"]) for r in data["runs"]}
+    for method in METHODS:
+        for student in [*STUDENTS, "ensemble-vote", "ensemble-logprob"]:
+            for task in TASKS:
+                assert (method, student, task) in combos
+    assert all(r["n"] == 3 and 0.0 <= r["accuracy"] <= 1.0 for r in data["runs"])
+    report = (run / "report.md").read_text()
+    for heading in ("## Accuracy (%)", "## Gains over the baselines", "## Ablations", "## Filter funnel",
+                    "## Routing rates", "**synthetic**"):
+        assert heading in report
+
+
+def test_second_run_resumes_without_training_again(finished_run):
+    run, config = finished_run
+    before = {p: p.stat().st_mtime_ns for p in (run / "train").rglob("*") if p.is_file()}
+    evals = {p: p.stat().st_mtime_ns for p in (run / "eval").rglob("*.jsonl")}
+    result = CliRunner().invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert {p: p.stat().st_mtime_ns for p in (run / "train").rglob("*") if p.is_file()} == before
+    assert {p: p.stat().st_mtime_ns for p in (run / "eval").rglob("*.jsonl")} == evals
+
+
+def test_compare_rebuilds_the_report(finished_run):
+    run, _ = finished_run
+    (run / "report.md").unlink()
+    result = CliRunner().invoke(app, ["compare", "--run", str(run)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "## Accuracy (%)" in (run / "report.md").read_text()
