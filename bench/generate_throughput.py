@@ -44,6 +44,7 @@ class Run:
     fraction_of_ideal: float
     failed: int
     rss_mb: tuple[float, float, float]
+    cpu_ms_per_call: float
 
 
 def rss_mb() -> float:
@@ -135,21 +136,25 @@ def main() -> None:
                 ideal = concurrency / args.latency
                 for client, fn in (("qrdistill", lambda: run_ours(base_url, requests, concurrency, FsPath(tmp))),
                                    ("plain AsyncOpenAI", lambda: run_plain(base_url, requests, concurrency))):
+                    cpu_start = time.process_time()
                     seconds, failed, rss = fn()
+                    cpu_ms = (time.process_time() - cpu_start) * 1000 / n
                     rate = n / seconds
-                    runs.append(Run(client, concurrency, n, round(seconds, 2), round(rate, 1), round(rate / ideal, 3), failed, tuple(round(x, 1) for x in rss)))
+                    runs.append(Run(client, concurrency, n, round(seconds, 2), round(rate, 1), round(rate / ideal, 3), failed,
+                                    tuple(round(x, 1) for x in rss), round(cpu_ms, 2)))
                     print(f"{client:>18} c={concurrency:<3} n={n:<5} {seconds:7.2f} s {rate:7.1f} calls/s "
-                          f"{rate / ideal:6.1%} of ideal  failed={failed}  RSS MB start/mid/end={rss}", flush=True)
+                          f"{rate / ideal:6.1%} of ideal  client CPU {cpu_ms:.2f} ms/call  failed={failed}  RSS MB start/mid/end={rss}", flush=True)
     finally:
         server.kill()
         server.wait()
 
-    print("\n| concurrency | requests | ideal calls/s | qrdistill calls/s (of ideal) | plain AsyncOpenAI calls/s (of ideal) | ratio | qrdistill RSS MB start/mid/end | plain RSS MB start/mid/end |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| concurrency | requests | ideal calls/s | qrdistill calls/s (of ideal) | plain AsyncOpenAI calls/s (of ideal) | ratio | client CPU ms/call (qrdistill / plain) | qrdistill RSS MB start/mid/end | plain RSS MB start/mid/end |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for ours, plain in zip(runs[::2], runs[1::2]):
         ideal = ours.concurrency / args.latency
         print(f"| {ours.concurrency} | {ours.requests} | {ideal:.0f} | {ours.calls_per_s} ({ours.fraction_of_ideal:.1%}) | "
               f"{plain.calls_per_s} ({plain.fraction_of_ideal:.1%}) | {ours.calls_per_s / plain.calls_per_s:.2f} | "
+              f"{ours.cpu_ms_per_call} / {plain.cpu_ms_per_call} | "
               f"{' / '.join(map(str, ours.rss_mb))} | {' / '.join(map(str, plain.rss_mb))} |")
     print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.2f}; python {platform.python_version()}")
     if args.json:

@@ -163,8 +163,8 @@ def complete_cached(
     async def run() -> None:
         async for position, result in backend.stream([requests[i] for i in todo]):
             index = todo[position]
-            if result.ok:
-                cache.put(keys[index], result.cache_value())
+            if result.ok:  # fsync off the event loop: calls in flight keep progressing meanwhile
+                await asyncio.to_thread(cache.put, keys[index], result.cache_value())
             results[index] = result
             if on_result is not None:
                 on_result(index, result)
