@@ -20,8 +20,8 @@ from torch.utils.checkpoint import checkpoint
 
 IGNORE_INDEX = -100
 CHECKPOINT_LOGIT_ELEMENTS = 64 * 1024 * 1024
-"""Above this many logits per chunk (256 MB in fp32) the head is recomputed in backward
-instead of keeping the logits alive."""
+"""Above this many logits in a batch (256 MB in fp32) each chunk's head is recomputed in
+backward instead of keeping every chunk's logits alive."""
 
 
 @dataclass
@@ -71,14 +71,14 @@ def token_nll(
 ) -> torch.Tensor:
     """Per-row negative log-likelihood [N] of ``targets`` under ``head(rows)`` logits, in chunks.
 
-    With gradients on, a chunk whose logits exceed CHECKPOINT_LOGIT_ELEMENTS is recomputed in
-    backward rather than stored.
+    With gradients on and more than CHECKPOINT_LOGIT_ELEMENTS logits in all, each chunk is
+    recomputed in backward rather than stored.
 
     >>> token_nll(student.lm_logits, rows.hidden, rows.targets, vocab_size=49152)
     """
     if rows.shape[0] == 0:
         return rows.new_zeros(0, dtype=torch.float32)
-    recompute = torch.is_grad_enabled() and rows.requires_grad and chunk_rows * vocab_size > CHECKPOINT_LOGIT_ELEMENTS
+    recompute = torch.is_grad_enabled() and rows.requires_grad and rows.shape[0] * vocab_size > CHECKPOINT_LOGIT_ELEMENTS
     out = []
     for start in range(0, rows.shape[0], chunk_rows):
         chunk, tgt = rows[start : start + chunk_rows], targets[start : start + chunk_rows]

@@ -1,0 +1,456 @@
+"""The cooperative trainer (Stages C + D) and every baseline, in one loop read top to bottom.
+
+Per optimizer step, on a batch of kept paths j and students s (docs/method.md has the details):
+
+    l_js      per-token CE of student s on path j, LM head only at supervised positions
+    g_js      gates: learned router (qr_distill), all ones (no_route, baselines) or random
+    L         = sum_s L_distill(s) + lambda_entropy * L_rate + L_route + lambda_mutual * L_mutual   (Eq. 9)
+    L_distill(s) = (1/B) sum_j g_js l_js                        CE only on the paths routed to s
+    L_rate    = -H(abar)                                         keeps the gate rate away from 0 and 1
+    L_route   = (1/B) sum_js g~_js (c_js - b_s)                  straight-through gates x detached costs
+    L_mutual  = L_align + L_spread + L_comp                      text-aligned peer teaching, all paths
+
+Each student has its own AdamW and learning rate; router, projections and competence share one
+more. Gradients are averaged over processes by hand (all-reduce), so the same code runs in one
+process or under ``accelerate launch`` (DDP over gloo or NCCL).
+
+>>> result = train(TrainConfig(output_dir="out", students=[spec_a, spec_b]), kept, questions)
+>>> result.adapters["smollm2"]            # a PEFT adapter dir: load_student(spec, adapter_dir=...)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from accelerate import Accelerator
+from rich.console import Console
+from rich.table import Table
+from tqdm.auto import tqdm
+
+from qrdistill.jsonl import Appender, iter_json_lines, write_atomic, write_records
+from qrdistill.records import Path, Question
+from qrdistill.routing.embed import default_encoder_dir, embed_texts
+from qrdistill.routing.objective import rate_regulariser, route_costs, router_objective
+from qrdistill.routing.router import Gates, Router, fixed_gates, random_gates, sample_gates
+from qrdistill.routing.state import N_FEATURES, StudentState
+from qrdistill.students import Student, load_student
+from qrdistill.train import checkpoint as ckpt
+from qrdistill.train.alignment import pool_spans
+from qrdistill.train.config import TrainConfig
+from qrdistill.train.data import Example, build_examples, epoch_batches
+from qrdistill.train.losses import distill_loss, per_example_sum, supervised_rows, token_nll
+from qrdistill.train.methods import Method, get_method, select_paths
+from qrdistill.train.peer import PeerTeacher, peer_losses
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """Where a finished run put its outputs."""
+
+    output_dir: FsPath
+    adapters: dict[str, FsPath]
+    """Student name -> adapter dir (PEFT adapter + tokenizer, or a full model dir)."""
+    metrics: FsPath
+    routing: FsPath
+    steps: int
+
+
+@dataclass
+class _Run:
+    """Everything the loop updates, gathered so checkpoints can save and restore it."""
+
+    students: list[Student]
+    router: Router
+    peer: PeerTeacher
+    state: StudentState
+    optimizers: list[torch.optim.Optimizer]
+    schedulers: list[torch.optim.lr_scheduler.LambdaLR]
+    gate_generator: torch.Generator
+    step: int = 0
+    micro: int = 0
+    routing_counts: dict[str, list[float]] | None = None
+    """Per style: hard-gate sums per student, then the number of paths (this epoch so far)."""
+
+    def aux_parameters(self) -> list[torch.nn.Parameter]:
+        return [*self.router.parameters(), *self.peer.parameters()]
+
+    def trainable_state(self) -> dict[str, Any]:
+        return {
+            "students": {s.name: {n: p.detach().clone() for n, p in s.model.named_parameters() if p.requires_grad} for s in self.students},
+            "router": self.router.state_dict(),
+            "peer": self.peer.state_dict(),
+            "state": self.state.state_dict(),
+        }
+
+    def load_trainable_state(self, saved: dict[str, Any]) -> None:
+        for student in self.students:
+            weights = saved["students"][student.name]
+            with torch.no_grad():
+                for name, param in student.model.named_parameters():
+                    if param.requires_grad:
+                        param.copy_(weights[name])
+        self.router.load_state_dict(saved["router"])
+        self.peer.load_state_dict(saved["peer"])
+        self.state.load_state_dict(saved["state"])
+
+
+def _linear_schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warmup for ``warmup`` steps, then linear decay to 0 at ``total``."""
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _path_embeddings(examples: Sequence[Example], config: TrainConfig, accelerator: Accelerator) -> torch.Tensor:
+    """Router text embeddings [N, D], computed once by the main process and cached on disk."""
+    cache_file = FsPath(config.output_dir) / "cache" / "path_embeddings.pt"
+    keys = [e.path.key for e in examples]
+    if accelerator.is_main_process:
+        cached: dict[str, torch.Tensor] = torch.load(cache_file) if cache_file.exists() else {}
+        missing = [e for e in examples if e.path.key not in cached]
+        if missing:
+            emb = embed_texts([e.path.text for e in missing], config.encoder or default_encoder_dir(), progress=True)
+            cached.update({e.path.key: v for e, v in zip(missing, emb)})
+            ckpt.save_torch_atomic(cached, cache_file)
+    accelerator.wait_for_everyone()
+    cached = torch.load(cache_file)
+    return torch.stack([cached[k] for k in keys]).to(accelerator.device)
+
+
+def _sync_gradients(params: Sequence[torch.nn.Parameter], world: int) -> None:
+    """Average gradients over processes (what DDP does), in one flat all-reduce."""
+    if world == 1:
+        return
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    flat = torch.cat([p.grad.reshape(-1) for p in params])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for p in params:
+        p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
+        offset += p.numel()
+
+
+def _micro_step(
+    batch: Sequence[Example],
+    index: Sequence[int],
+    run: _Run,
+    method: Method,
+    config: TrainConfig,
+    text_emb: torch.Tensor | None,
+    accelerator: Accelerator,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], Gates, torch.Tensor]:
+    """Loss of one micro-batch (this process's share) and its detached statistics."""
+    students, n, device = run.students, len(batch), accelerator.device
+    stats: dict[str, torch.Tensor] = {}
+    hidden, token_loss, per_char = [], [], []
+    for s, student in enumerate(students):
+        cols = student.collate([x.encodings[s] for x in batch])
+        h = student.hidden_states(cols["input_ids"], cols["attention_mask"])
+        rows = supervised_rows(h, cols["labels"])
+        nll = token_nll(student.lm_logits, rows.hidden, rows.targets, vocab_size=student.causal_lm.config.vocab_size)
+        sums = per_example_sum(nll, rows.example, n)
+        chars = torch.tensor([x.n_chars(s) for x in batch], dtype=torch.float32, device=device)
+        hidden.append(h)
+        token_loss.append(sums / rows.count(n))
+        per_char.append(sums.detach() / chars)
+        stats[f"ce/{student.name}"] = token_loss[-1].detach().mean()
+        stats[f"tokens/{student.name}"] = cols["attention_mask"].sum().float()
+        stats[f"supervised_tokens/{student.name}"] = rows.targets.new_tensor(rows.targets.numel(), dtype=torch.float32)
+    token_loss_js = torch.stack(token_loss, dim=1)
+    npc = torch.stack(per_char, dim=1)
+    styles = [x.path.style for x in batch]
+    style_ids = torch.tensor([run.router.styles.index(st) for st in styles], device=device)
+    loss = token_loss_js.new_zeros(())
+
+    if method.routing == "learned":
+        feats, ratio = run.state.features(npc, style_ids)
+        logits = run.router(text_emb[list(index)], style_ids, feats)
+        gates = sample_gates(logits, config.gumbel_tau, run.gate_generator)
+        costs = route_costs(ratio, config.route_target)
+        l_route = router_objective(gates.st, costs, run.state.baseline)
+        l_rate = rate_regulariser(gates.prob)
+        loss = loss + l_route + config.lambda_entropy * l_rate
+        stats |= {"l_route": l_route.detach(), "l_rate": l_rate.detach(), "abar": gates.prob.detach().mean()}
+        run.state.update(accelerator.gather(npc), accelerator.gather(style_ids), accelerator.gather(costs))
+    elif method.routing == "random":
+        gates = random_gates(n, len(students), config.random_gate_rate, run.gate_generator, device)
+    else:
+        gates = fixed_gates(n, len(students), device)
+
+    for s, student in enumerate(students):
+        l_distill = distill_loss(token_loss_js[:, s], gates.hard[:, s])
+        loss = loss + l_distill
+        stats[f"distill/{student.name}"] = l_distill.detach()
+        stats[f"rate/{student.name}"] = gates.hard[:, s].mean()
+
+    if method.peer:
+        keep = [list(x.spans) for x in batch]
+        pooled = [pool_spans(hidden[s], [x.links[s] for x in batch], keep) for s in range(len(students))]
+        span_path = torch.repeat_interleave(torch.arange(n, device=device), torch.tensor([len(k) for k in keep], device=device))
+        z = run.peer.project(pooled)
+        terms = peer_losses(z, run.peer.competence_logits(z, span_path, n), span_path, npc)
+        loss = loss + config.lambda_mutual * terms.total
+        stats |= {"l_align": terms.align.detach(), "l_spread": terms.spread.detach(), "l_comp": terms.comp.detach()}
+        stats |= {f"gamma/{st.name}": terms.gamma[:, s].mean() for s, st in enumerate(students)}
+    stats["loss"] = loss.detach()
+    return loss, stats, gates, style_ids
+
+
+def _count_routing(run: _Run, gates: Gates, style_ids: torch.Tensor, accelerator: Accelerator) -> None:
+    hard, ids = accelerator.gather(gates.hard.detach()), accelerator.gather(style_ids)
+    counts = run.routing_counts if run.routing_counts is not None else {}
+    for row, style_id in zip(hard.tolist(), ids.tolist()):
+        style = run.router.styles[style_id]
+        entry = counts.setdefault(style, [0.0] * (len(row) + 1))
+        for s, g in enumerate(row):
+            entry[s] += g
+        entry[-1] += 1
+    run.routing_counts = counts
+
+
+def _routing_record(run: _Run, epoch: int, complete: bool, step: int) -> dict[str, Any]:
+    """Assignment rates per style x student for one epoch; ``step``: the optimizer step it belongs to."""
+    counts = run.routing_counts or {}
+    names = [s.name for s in run.students]
+    rates = {style: {name: c[i] / c[-1] for i, name in enumerate(names)} for style, c in sorted(counts.items())}
+    total = sum(c[-1] for c in counts.values())
+    overall = {name: sum(c[i] for c in counts.values()) / max(total, 1) for i, name in enumerate(names)}
+    n = {style: int(c[-1]) for style, c in sorted(counts.items())}
+    return {"epoch": epoch, "step": step, "complete": complete, "rates": rates, "overall": overall, "n": n}
+
+
+def log_metrics(appender: Appender, record: dict[str, Any]) -> None:
+    """Append one step's metrics (its own function so tests can interrupt a run here)."""
+    appender.write(record)
+
+
+def _truncate_jsonl(path: FsPath, keep: Any) -> None:
+    """Keep only the lines of ``path`` for which ``keep(obj)`` holds (resume drops steps after the checkpoint)."""
+    if path.exists():
+        write_records(path, [obj for _, obj in iter_json_lines(path, allow_torn_tail=True) if keep(obj)])
+
+
+def _save_checkpoint(run: _Run, config: TrainConfig, accelerator: Accelerator) -> None:
+    out, rank = FsPath(config.output_dir), accelerator.process_index
+    stage = ckpt.staging_dir(out, run.step)
+    if accelerator.is_main_process:
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+    accelerator.wait_for_everyone()
+    torch.save(ckpt.rng_state(run.gate_generator), stage / f"rng-{rank}.pt")
+    if accelerator.is_main_process:
+        torch.save(run.trainable_state(), stage / "trainable.pt")
+        torch.save({"optimizers": [o.state_dict() for o in run.optimizers], "schedulers": [s.state_dict() for s in run.schedulers]}, stage / "optim.pt")
+        ckpt.write_json(stage / "trainer.json", {"step": run.step, "micro": run.micro, "world": accelerator.num_processes, "routing_counts": run.routing_counts})
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        ckpt.publish(out, run.step, config.save_total_limit)
+    accelerator.wait_for_everyone()
+
+
+def _resume(run: _Run, config: TrainConfig, accelerator: Accelerator) -> bool:
+    """Load the newest checkpoint into ``run``; False when there is none."""
+    found = ckpt.latest_checkpoint(config.output_dir)
+    if found is None:
+        return False
+    meta = ckpt.read_json(found / "trainer.json")
+    if meta["world"] != accelerator.num_processes:
+        raise RuntimeError(f"{found}: written by {meta['world']} process(es), resuming with {accelerator.num_processes}; resume with the same number")
+    run.load_trainable_state(torch.load(found / "trainable.pt", weights_only=False))
+    optim = torch.load(found / "optim.pt", weights_only=False)
+    for opt, saved in zip(run.optimizers, optim["optimizers"]):
+        opt.load_state_dict(saved)
+    for sched, saved in zip(run.schedulers, optim["schedulers"]):
+        sched.load_state_dict(saved)
+    run.step, run.micro, run.routing_counts = meta["step"], meta["micro"], meta["routing_counts"]
+    ckpt.restore_rng(torch.load(found / f"rng-{accelerator.process_index}.pt", weights_only=False), run.gate_generator)
+    return True
+
+
+def _save_outputs(run: _Run, method: Method, config: TrainConfig, out: FsPath) -> dict[str, FsPath]:
+    """Adapters under students/<name>/ (staged, then renamed); router.pt and peer.pt when the method uses them."""
+    adapters = {}
+    for student in run.students:
+        final, stage = out / "students" / student.name, out / "students" / f".tmp-{student.name}"
+        shutil.rmtree(stage, ignore_errors=True)
+        student.save(stage)
+        shutil.rmtree(final, ignore_errors=True)
+        stage.rename(final)
+        adapters[student.name] = final
+    names = [s.name for s in run.students]
+    if method.routing == "learned":
+        router = {"state_dict": run.router.state_dict(), "styles": run.router.styles, "students": names, "state": run.state.state_dict()}
+        ckpt.save_torch_atomic(router, out / "router.pt")
+    if method.peer:
+        peer = {"state_dict": run.peer.state_dict(), "hidden_sizes": [s.hidden_size for s in run.students], "shared_dim": config.shared_dim, "students": names}
+        ckpt.save_torch_atomic(peer, out / "peer.pt")
+    return adapters
+
+
+def _summary(run: _Run, last: dict[str, float], seconds: float, tokens: dict[str, float], config: TrainConfig) -> None:
+    table = Table(title=f"{config.method}: {run.step} steps in {seconds:.0f}s ({config.output_dir})")
+    for col in ("student", "last CE", "gate rate", "tokens/s"):
+        table.add_column(col)
+    for s in run.students:
+        table.add_row(s.name, f"{last.get(f'ce/{s.name}', float('nan')):.3f}", f"{last.get(f'rate/{s.name}', float('nan')):.2f}", f"{tokens[s.name] / max(seconds, 1e-9):.0f}")
+    Console(stderr=True).print(table)
+
+
+def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Question], resume: bool = False) -> TrainResult:
+    """Train ``config.students`` together with ``config.method`` on ``kept`` paths.
+
+    ``kept``: the paths to train on (kept.jsonl; for ``no_filter`` the filter's full output,
+    see ``methods.select_paths``). ``questions``: Question records by id.
+
+    >>> train(cfg, read_records("run/kept.jsonl", Path), {q.id: q for q in qs}).adapters
+    """
+    method = get_method(config.method)
+    if method.peer and len(config.students) < 2:
+        raise ValueError(f"method {config.method} uses peer teaching and needs >= 2 students, got {len(config.students)}")
+    accelerator = Accelerator()
+    rank, world, main = accelerator.process_index, accelerator.num_processes, accelerator.is_main_process
+    out = FsPath(config.output_dir)
+    metrics_file, routing_file = out / "metrics.jsonl", out / "routing.jsonl"
+    if not resume and main and ckpt.latest_checkpoint(out) is not None:
+        raise FileExistsError(f"{out} already holds a run (checkpoints/); pass resume=True (--resume) to continue it, or choose another output_dir")
+    paths = select_paths(kept, config.method)
+    budget_paths = select_paths(kept, "qr_distill")
+    if not paths:
+        raise ValueError(f"method {config.method}: none of the {len(kept)} paths given is usable (status ok, kept / answer-checked)")
+
+    _seed_everything(config.seed)
+    students = [load_student(spec, device=str(accelerator.device), seed=config.seed) for spec in config.students]
+    examples = build_examples(paths, questions, students, progress=main)
+    text_emb = _path_embeddings(examples, config, accelerator) if method.routing == "learned" else None
+    styles = sorted({p.style for p in paths})
+    torch.manual_seed(config.seed)
+    router = Router(text_emb.shape[1] if text_emb is not None else 1, styles, len(students), N_FEATURES).to(accelerator.device)
+    peer = PeerTeacher([s.hidden_size for s in students], config.shared_dim).to(accelerator.device)
+    state = StudentState(len(students), styles, config.state_momentum).to(accelerator.device)
+
+    global_batch = config.per_device_train_batch_size * world
+    micro_per_epoch = math.ceil(len(paths) / global_batch)
+    budget_micro = math.ceil(max(len(budget_paths), 1) / global_batch)
+    total_steps = config.max_steps if config.max_steps > 0 else math.ceil(config.num_train_epochs * budget_micro / config.gradient_accumulation_steps)
+    warmup = round(config.warmup_ratio * total_steps)
+    optimizers = [torch.optim.AdamW(s.trainable_parameters(), lr=s.spec.learning_rate, weight_decay=config.weight_decay) for s in students]
+    optimizers.append(torch.optim.AdamW([*router.parameters(), *peer.parameters()], lr=config.learning_rate, weight_decay=config.weight_decay))
+    run = _Run(
+        students=students, router=router, peer=peer, state=state, optimizers=optimizers,
+        schedulers=[_linear_schedule(o, warmup, total_steps) for o in optimizers],
+        gate_generator=torch.Generator().manual_seed(config.seed * 1009 + rank + 1),
+    )
+    torch.manual_seed(config.seed + rank)  # dropout noise differs per process, like different batches
+    if resume and _resume(run, config, accelerator):
+        if main:
+            _truncate_jsonl(metrics_file, lambda r: r["step"] <= run.step)
+            _truncate_jsonl(routing_file, lambda r: r["step"] <= run.step)
+            log.info("resumed %s at step %d", config.output_dir, run.step)
+    elif main:
+        for stale in (metrics_file, routing_file):
+            stale.unlink(missing_ok=True)
+    if main:
+        write_atomic(out / "config.yaml", config.to_yaml())
+    accelerator.wait_for_everyone()
+
+    lengths = [e.length for e in examples]
+    tensorboard = None
+    if main and config.report_to == "tensorboard":
+        from torch.utils.tensorboard import SummaryWriter
+
+        tensorboard = SummaryWriter(str(out / "tensorboard"))
+    metrics = Appender(metrics_file) if main else None
+    routing_log = Appender(routing_file) if main else None
+    bar = tqdm(total=total_steps, initial=run.step, desc=f"train {config.method}", disable=not main, dynamic_ncols=True)
+    tokens = {s.name: 0.0 for s in students}
+    started, last = time.perf_counter(), {}
+    batches_epoch, batches = -1, []
+    all_params = [p for s in students for p in s.trainable_parameters()] + run.aux_parameters()
+
+    while run.step < total_steps:
+        step_stats: dict[str, torch.Tensor] = {}
+        for _ in range(config.gradient_accumulation_steps):
+            epoch, position = divmod(run.micro, micro_per_epoch)
+            if position == 0 and run.routing_counts:
+                if main:
+                    routing_log.write(_routing_record(run, epoch - 1, complete=True, step=run.step + 1))
+                run.routing_counts = None
+            if epoch != batches_epoch:
+                batches, batches_epoch = epoch_batches(lengths, global_batch, config.seed, epoch, config.bucket_size), epoch
+            mine = batches[position][rank * config.per_device_train_batch_size : (rank + 1) * config.per_device_train_batch_size]
+            loss, stats, gates, style_ids = _micro_step([examples[i] for i in mine], mine, run, method, config, text_emb, accelerator)
+            (loss / config.gradient_accumulation_steps).backward()
+            _count_routing(run, gates, style_ids, accelerator)
+            for key, value in stats.items():
+                step_stats[key] = step_stats.get(key, 0.0) + value / config.gradient_accumulation_steps
+            run.micro += 1
+        _sync_gradients(all_params, world)
+        for student in students:
+            torch.nn.utils.clip_grad_norm_(student.trainable_parameters(), config.max_grad_norm)
+        torch.nn.utils.clip_grad_norm_(run.aux_parameters(), config.max_grad_norm)
+        for opt, sched in zip(optimizers, run.schedulers):
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+        run.step += 1
+
+        keys = sorted(step_stats)
+        reduced = accelerator.reduce(torch.stack([step_stats[k].float().reshape(()) for k in keys]), reduction="mean")
+        last = dict(zip(keys, reduced.tolist()))
+        for s in students:
+            tokens[s.name] += last[f"tokens/{s.name}"] * world * config.gradient_accumulation_steps
+        if main and (run.step % config.logging_steps == 0 or run.step == total_steps):
+            record = {"step": run.step, "epoch": run.micro / micro_per_epoch, **last}
+            record |= {f"lr/{s.name}": sched.get_last_lr()[0] for s, sched in zip(students, run.schedulers)}
+            record["lr/router"] = run.schedulers[-1].get_last_lr()[0]
+            log_metrics(metrics, record)
+            if tensorboard is not None:
+                for key, value in record.items():
+                    tensorboard.add_scalar(key, value, run.step)
+        bar.update(1)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in last.items() if k == "loss" or k.startswith(("ce/", "rate/"))})
+        if run.step == total_steps and run.routing_counts:
+            if main:
+                epoch = (run.micro - 1) // micro_per_epoch
+                routing_log.write(_routing_record(run, epoch, complete=run.micro % micro_per_epoch == 0, step=run.step))
+            run.routing_counts = None
+        if run.step == total_steps or (config.save_steps and run.step % config.save_steps == 0):
+            _save_checkpoint(run, config, accelerator)
+    bar.close()
+
+    adapters = {s.name: out / "students" / s.name for s in students}
+    if main:
+        adapters = _save_outputs(run, method, config, out)
+        metrics.close()
+        routing_log.close()
+        if tensorboard is not None:
+            tensorboard.close()
+        _summary(run, last, time.perf_counter() - started, tokens, config)
+    accelerator.wait_for_everyone()
+    return TrainResult(output_dir=out, adapters=adapters, metrics=metrics_file, routing=routing_file, steps=run.step)

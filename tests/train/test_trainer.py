@@ -1,0 +1,106 @@
+"""The cooperative trainer end to end on tiny students: outputs, routing log, resume, errors."""
+
+import json
+
+import pytest
+import torch
+from peft import PeftModel
+
+from qrdistill.jsonl import read_records
+from qrdistill.students import load_student
+from qrdistill.train import trainer as trainer_module
+from qrdistill.train.config import TrainConfig
+from qrdistill.train.trainer import train
+
+LOSS_KEYS = ("loss", "ce/smol", "ce/gemma", "distill/smol", "distill/gemma", "l_align", "l_route", "l_rate", "rate/smol", "rate/gemma")
+
+
+def _config(out, data, **kw):
+    # dropout on: resume must also restore the torch RNG exactly
+    return TrainConfig(output_dir=str(out), students=data.tiny_specs(dropout=0.1), max_steps=4, per_device_train_batch_size=3, save_steps=2, seed=3, **kw)
+
+
+def _metrics(out):
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, data):
+    out = tmp_path_factory.mktemp("ref")
+    questions = data.make_questions()
+    result = train(_config(out, data), data.make_paths(questions), questions)
+    return out, result
+
+
+def test_outputs_are_complete_and_loadable(reference, data):
+    out, result = reference
+    assert result.steps == 4
+    for name in ("config.yaml", "router.pt", "peer.pt", "metrics.jsonl", "routing.jsonl"):
+        assert (out / name).exists(), name
+    metrics = _metrics(out)
+    assert [m["step"] for m in metrics] == [1, 2, 3, 4]
+    for key in LOSS_KEYS:
+        assert all(key in m for m in metrics), key
+    assert all(0 < m["gamma/smol"] < 1 for m in metrics)
+    spec = data.tiny_specs()[0]
+    student = load_student(spec, adapter_dir=result.adapters["smol"], trainable=False)
+    assert isinstance(student.model, PeftModel)
+    saved = torch.load(out / "checkpoints" / "step-000004" / "trainable.pt")["students"]["smol"]
+    loaded = dict(student.model.named_parameters())
+    for name, value in saved.items():
+        torch.testing.assert_close(loaded[name], value)
+    peer = torch.load(out / "peer.pt")
+    assert peer["students"] == ["smol", "gemma"] and "competence" in peer["state_dict"]
+
+
+def test_routing_log_has_rates_per_style_and_student(reference):
+    out, _ = reference
+    records = [json.loads(line) for line in (out / "routing.jsonl").read_text().splitlines()]
+    # 24 paths, global batch 3: 8 micro-batches per epoch, 4 steps = half an epoch
+    assert len(records) == 1 and records[0]["complete"] is False
+    rates = records[0]["rates"]
+    assert set(rates) <= {"cot", "pot", "backward"} and rates
+    for per_student in rates.values():
+        assert set(per_student) == {"smol", "gemma"}
+        assert all(0.0 <= r <= 1.0 for r in per_student.values())
+        assert sum(per_student.values()) >= 1.0  # every path reached at least one student
+    assert sum(records[0]["n"].values()) == 12
+
+
+def test_interrupted_run_resumes_with_identical_losses(reference, tmp_path, monkeypatch, data):
+    ref_out, _ = reference
+    questions, make_paths = data.make_questions(), data.make_paths
+    original = trainer_module.log_metrics
+
+    def crash_after_step_3(appender, record):
+        original(appender, record)
+        if record["step"] == 3:
+            raise KeyboardInterrupt("simulated preemption after step 3 (checkpoint at 2)")
+
+    monkeypatch.setattr(trainer_module, "log_metrics", crash_after_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tmp_path, data), make_paths(questions), questions)
+    monkeypatch.setattr(trainer_module, "log_metrics", original)
+    with pytest.raises(FileExistsError, match="resume"):
+        train(_config(tmp_path, data), make_paths(questions), questions)
+    train(_config(tmp_path, data), make_paths(questions), questions, resume=True)
+
+    ours, ref = _metrics(tmp_path), _metrics(ref_out)
+    assert [m["step"] for m in ours] == [1, 2, 3, 4]
+    for a, b in zip(ours, ref):
+        for key in LOSS_KEYS:
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), (a["step"], key)
+    a = torch.load(tmp_path / "checkpoints" / "step-000004" / "trainable.pt")
+    b = torch.load(ref_out / "checkpoints" / "step-000004" / "trainable.pt")
+    for name in ("smol", "gemma"):
+        for key, value in b["students"][name].items():
+            torch.testing.assert_close(a["students"][name][key], value)
+    torch.testing.assert_close(a["router"]["mlp.0.weight"], b["router"]["mlp.0.weight"])
+
+
+def test_missing_question_is_named(tmp_path, data):
+    questions = data.make_questions()
+    paths = data.make_paths(questions)
+    del questions["q3"]
+    with pytest.raises(KeyError, match=r"q3\|cot\|0\|fixture.*--questions"):
+        train(_config(tmp_path, data), paths, questions)
