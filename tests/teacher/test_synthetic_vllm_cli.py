@@ -94,3 +94,19 @@ def test_cli_generates_from_an_openai_server_and_never_writes_the_key(tmp_path) 
     assert "Teacher paths" in run.stderr
     for text in (run.stdout, run.stderr, out.read_text(), cache.read_text()):
         assert secret not in text and "TOPSECRET" not in text
+
+
+def test_cli_exits_nonzero_and_says_how_to_retry_when_calls_fail(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from qrdistill.cli import app
+
+    data = tmp_path / "test.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in GSM8K_ROWS[:1]))
+    out = tmp_path / "paths.jsonl"
+    with OpenAIServer(lambda call: Reply.error(400)) as server:
+        result = CliRunner().invoke(app, ["generate", "--task", "gsm8k", "--data", str(data), "--out", str(out), "--teacher", "openai",
+                                          "--model", "m", "--base-url", server.base_url, "--styles", "vanilla"])
+    assert result.exit_code == 1, result.output
+    assert "1 of 1 calls failed" in result.output and "run the same command again" in result.output
+    assert read_records(out, Path)[0].error.startswith("HTTP 400")

@@ -59,4 +59,6 @@ def generate_command(
     paths = generate_paths(questions, task_obj, settings, out, cache_path)
     failed = sum(p.status == "failed" for p in paths)
     if failed:
-        typer.echo(f"{failed} of {len(paths)} calls failed (reasons in {out}); run the same command again to retry them.", err=True)
+        typer.echo(f"{failed} of {len(paths)} calls failed (reasons in the 'error' field of {out}); "
+                   "run the same command again to retry only those.", err=True)
+        raise typer.Exit(code=1)
