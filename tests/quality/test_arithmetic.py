@@ -107,3 +107,85 @@ def test_huge_or_undefined_expressions_are_skipped_not_crashed():
     assert find_calculations("10^10^10 = 5") == []
     assert find_calculations("5 / 0 = 3") == []
     assert find_calculations("(3 + 4 = 7") == []
+
+
+# Regressions from real LLM paths (SVAMP rationales of gpt-3.5-turbo, Zero-shot-CoT date answers,
+# StrategyQA rationales): correct steps the verifier used to flag.
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Start with the tickets:\n- Dave won 18 tickets.\n- 18 - 5 = 13\n- 13 - 11 = 2", [True, True]),
+        ("* 3 + 6 = 9 storks\n+ 3 + 2 = 5 birds", [True, True]),
+        ("1. Go back 10 days:\n   - 12 - 10 = 2", [True]),
+        ("- -$4 + $5 = $1", [True]),
+        ("- 18 - 5 = 14", [False]),               # a wrong step in a list is still caught
+        ("-7 / 2 = -3.5", [True]),                 # a sign glued to its number is not a list marker
+    ],
+)
+def test_markdown_list_markers_are_not_minus_signs(text, expected):
+    assert oks(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Steven's peaches = Jake's peaches + 3 = 9 + 3 = 12", [True]),
+        ("Starting amount - 4 = 2 - 4 = -2", [True]),
+        ("Steven = Jake + 15 = 12 + 15 = 28", [False]),
+        ("So he now has -1 + 10 = 9 marbles.", [True]),   # a sign, not an operator on 'has'
+        ("each friend got 2 and 1/3 = 7/3 crackers", []),  # a mixed number
+    ],
+)
+def test_an_operator_after_a_word_joins_the_word_to_the_expression(text, expected):
+    assert oks(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The date one week ago from today would be 3/5 - 7 = 2/26.",
+        "Ten days later: 10/15 + 7 = 10/22",
+        "From 02/26/1973: 02/26/1973 - 7 = 02/19/1973",
+        "Days between: 12/25 - 12/18 = 7",
+    ],
+)
+def test_date_steps_written_with_slashes_are_not_fractions(text):
+    assert find_calculations(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1/2 + 1/4 = 3/4", [True]),
+        ("1/2 + 1/4 = 2/6", [False]),      # date + date is no date step: checked as fractions
+        ("12/4 = 4", [False]),             # a division shaped like a date, with no date step
+        ("61/4 - 19 = 17/4", [False]),     # 61 is no month or day
+        ("3/4 + 2 = 11/4", [True]),
+    ],
+)
+def test_fractions_are_still_checked(text, expected):
+    assert oks(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("JPMorgan would need $10 * 330,000,000 = $3.3 billion.", [True]),
+        ("$10 * 328,953,020 = $3.3 billion", [True]),     # rounded to the 0.1 billion it shows
+        ("$10 * 330,000,000 = $33 billion", [False]),
+        ("1.2 million + 300,000 = 1.5 million", [True]),
+        ("2 thousand × 3 = 6,000", [True]),
+        ("3 × 12 = 3 dozen", [True]),
+        ("2 dozen × 12 = 24 eggs", [True]),                # a scale word used as a label
+        ("$400 billion / 330 million = $1,212", [True]),
+    ],
+)
+def test_scale_words_multiply_the_number_before_them(text, expected):
+    assert oks(text) == expected
+
+
+def test_scaled_calculation_is_reported_with_its_word():
+    [calc] = find_calculations("$10 * 330,000,000 = $33 billion")
+    assert calc.text == "$10*330,000,000 = $33 billion" and calc.computed == "3300000000"
