@@ -32,6 +32,13 @@ def test_every_request_is_answered_once_with_its_own_content(sum_server) -> None
     assert sent["model"] == "test-model" and sent["temperature"] == 0.8 and sent["max_tokens"] == 32 and "seed" in sent
 
 
+def test_extra_body_and_max_tokens_field_reach_the_server(sum_server) -> None:
+    backend = backend_for(sum_server, extra_body={"top_p": 0.9}, max_tokens_field="max_completion_tokens")
+    backend.complete(requests_for(1))
+    body = sum_server.calls[0].body
+    assert body["top_p"] == 0.9 and body["max_completion_tokens"] == 32 and "max_tokens" not in body
+
+
 def test_concurrency_limit_is_reached_and_never_exceeded() -> None:
     with OpenAIServer(lambda call: Reply.ok(answer_for(call.prompt), delay=0.05)) as server:
         backend_for(server, concurrency=5).complete(requests_for(30))

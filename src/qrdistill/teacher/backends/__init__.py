@@ -23,7 +23,8 @@ BACKENDS = ("openai", "hf", "vllm", "synthetic")
 def get_backend(name: str, model: str | None = None, base_url: str | None = None, **options: Any) -> ChatBackend:
     """The backend called ``name``; ``options`` are that backend's keyword settings.
 
-    openai: concurrency, max_retries, timeout, api_key_env, backoff_base, backoff_max, extra_body, seed.
+    openai: concurrency, max_retries, timeout, api_key_env, backoff_base, backoff_max, extra_body,
+    max_tokens_field, seed.
     hf: batch_size, device, dtype. vllm: engine_args, chunk_size. synthetic: flaw_rates, seed.
     """
     if name == "openai":

@@ -105,6 +105,7 @@ class OpenAIBackend(ChatBackend):
         backoff_base: float = 0.5,
         backoff_max: float = 60.0,
         extra_body: dict[str, Any] | None = None,
+        max_tokens_field: str = "max_tokens",
         seed: int = 0,
     ) -> None:
         if not model:
@@ -120,6 +121,7 @@ class OpenAIBackend(ChatBackend):
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.extra_body = dict(extra_body or {})
+        self.max_tokens_field = max_tokens_field  # OpenAI's reasoning models want "max_completion_tokens"
         self._jitter = random.Random(seed)
 
     def identity(self) -> dict[str, Any]:
@@ -138,7 +140,7 @@ class OpenAIBackend(ChatBackend):
             "model": self.model,
             "messages": request.messages,
             "temperature": request.temperature,
-            "max_tokens": request.max_tokens,
+            self.max_tokens_field: request.max_tokens,
         }
         if request.seed is not None:
             body["seed"] = request.seed
