@@ -1,7 +1,7 @@
 """Evaluation throughput: Student.generate (batched, length-sorted, left-padded, KV cache) vs plain
 transformers ``generate`` at batch 1, same model, same prompt tokens, greedy, on this machine.
 
-    python bench/eval_throughput.py                       # both embedded students, 32 prompts, 64 new tokens
+    python bench/eval_throughput.py                       # both embedded students, 32 synth_arith prompts, 64 new tokens
     python bench/eval_throughput.py --students tiny:smollm2 --prompts 8 --new-tokens 16
 
 Prints generated tokens/s of each, the speed-up and how many answers are identical.
@@ -10,7 +10,6 @@ Prints generated tokens/s of each, the speed-up and how many answers are identic
 from __future__ import annotations
 
 import platform
-import random
 import time
 from datetime import date
 
@@ -22,21 +21,14 @@ from transformers import GenerationConfig
 
 from qrdistill.students import Student, StudentSpec, load_student
 from qrdistill.students.generation import cut_at_stop, greedy_generate
+from qrdistill.tasks import get_task
+from qrdistill.tasks.synthetic import make_questions
 
 console = Console()
 
-SUBJECTS = ["apples", "trains", "books", "coins", "marbles", "tickets", "pencils", "boxes"]
-
-
-def synthetic_prompts(n: int, seed: int) -> list[str]:
-    """Word problems of varied length (so batching has to cope with padding)."""
-    rng = random.Random(seed)
-    prompts = []
-    for i in range(n):
-        items = rng.sample(SUBJECTS, k=1 + i % 4)
-        facts = " ".join(f"Sam has {rng.randint(2, 90)} {s} and buys {rng.randint(2, 40)} more {s}." for s in items)
-        prompts.append(f"{facts} How many {items[-1]} does Sam have now? Explain step by step.")
-    return prompts
+def task_prompts(task: str, n: int, seed: int) -> list[str]:
+    """The zero-shot prompts the evaluator sends: ``task.prompt`` of synthetic test questions."""
+    return [get_task(task).prompt(q) for q in make_questions(task, n, seed, "test")]
 
 
 def baseline(student: Student, prompts: list[str], new_tokens: int) -> tuple[list[list[int]], float]:
@@ -53,7 +45,8 @@ def baseline(student: Student, prompts: list[str], new_tokens: int) -> tuple[lis
 
 def main(
     students: list[str] = typer.Option(["embedded:smollm2-135m", "embedded:gemma3-270m"], help="StudentSpec.model values"),
-    prompts: int = typer.Option(32, help="number of synthetic prompts"),
+    task: str = typer.Option("synth_arith", help="synthetic task whose zero-shot prompts are decoded"),
+    prompts: int = typer.Option(32, help="number of prompts"),
     new_tokens: int = typer.Option(64, help="max new tokens per prompt"),
     batch_size: int = typer.Option(32, help="Student.generate batch size"),
     threads: int = typer.Option(0, help="torch threads (0: torch default)"),
@@ -62,12 +55,13 @@ def main(
     """Measure and print the comparison table."""
     if threads:
         torch.set_num_threads(threads)
-    texts = synthetic_prompts(prompts, seed)
-    table = Table(title=f"eval throughput, {prompts} prompts x {new_tokens} new tokens, greedy")
+    texts = task_prompts(task, prompts, seed)
+    table = Table(title=f"eval throughput, {prompts} {task} prompts, <= {new_tokens} new tokens, greedy")
     for col in ["student", "plain generate b=1 tok/s", f"Student.generate b={batch_size} tok/s", "speed-up", "identical answers"]:
         table.add_column(col)
     for model in students:
         student = load_student(StudentSpec(name=model, model=model), trainable=False)
+        greedy_generate(student.model, [student.prompt_ids(texts[0])] * 2, student.pad_id, student.stop_ids, 4, 2, progress=False)  # warm-up
         base_ids, base_s = baseline(student, texts, new_tokens)
         start = time.perf_counter()
         rows = [student.prompt_ids(t) for t in texts]  # the engine of Student.generate, minus the final decode

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from accelerate import init_empty_weights
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -78,9 +79,9 @@ def _rebuild(loaded: PreTrainedModel) -> PreTrainedModel:
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
-    torch.manual_seed(SEED)
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
+    with init_empty_weights():  # parameters on "meta" (no random init); buffers such as RoPE tables stay real
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False, assign=True)
     missing = [k for k in missing if not (config.tie_word_embeddings and k == "lm_head.weight")]
     if missing or unexpected:
         raise RuntimeError(f"GGUF weights do not fit the rebuilt model: missing {missing[:5]}, unexpected {unexpected[:5]}")
