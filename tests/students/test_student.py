@@ -107,3 +107,35 @@ def test_sequence_logprob_reads_completion_tokens_only(frozen: Student) -> None:
         assert score == pytest.approx(completion_part.mean().item(), abs=1e-4)
         assert score != pytest.approx(per_token.mean().item(), abs=1e-3)  # prompt tokens would change it
     assert all(label == IGNORE for label in frozen.encode(prompts[0], completions[0]).labels[:1])
+
+
+def test_lora_gets_gradients_through_hidden_states_and_lm_logits() -> None:
+    student = load_student(StudentSpec(name="s", model="tiny:gemma3", lora_r=4, lora_dropout=0.0), seed=3)
+    batch = _batch(student)
+    hidden = student.hidden_states(batch["input_ids"], batch["attention_mask"])
+    targets = batch["labels"][:, 1:]
+    mask = targets != IGNORE
+    loss = torch.nn.functional.cross_entropy(student.lm_logits(hidden[:, :-1][mask]), targets[mask])
+    loss.backward()
+    grads = {n: p.grad for n, p in student.model.named_parameters() if p.requires_grad}
+    assert grads and all(g is not None for g in grads.values())
+    assert any(g.abs().sum() > 0 for n, g in grads.items() if "lora_B" in n)
+    with torch.no_grad():  # LoRA layers are active in hidden_states: moving them moves the states
+        _perturb(student.trainable_parameters())
+        moved = student.hidden_states(batch["input_ids"], batch["attention_mask"])
+    assert not torch.allclose(moved, hidden.detach(), atol=1e-4)
+
+
+def test_encode_many_counts_truncations() -> None:
+    student = load_student(StudentSpec(name="s", model="tiny:smollm2", max_length=48), trainable=False)
+    encs = student.encode_many([("Hi", "Short."), ("Hi", "word " * 100)], progress=False)
+    assert [e.truncated for e in encs] == [False, True] and len(encs[1]) == 48
+    assert (student.n_encoded, student.n_truncated) == (2, 1)
+
+
+def test_spec_rejects_unknown_dtype_and_bad_rank() -> None:
+    with pytest.raises(ValueError, match="dtype"):
+        StudentSpec(name="s", model="m", dtype="fp8")
+    with pytest.raises(ValueError, match="lora_r"):
+        StudentSpec(name="s", model="m", lora_r=0)
+    assert StudentSpec(name="s", model="m", dtype="bfloat16").torch_dtype == torch.bfloat16

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from rich.console import Console
+from rich.progress import Progress
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from qrdistill.students.embedded import resolve_model
@@ -24,6 +26,7 @@ from qrdistill.students.generation import greedy_generate
 from qrdistill.students.spec import StudentSpec
 
 log = logging.getLogger(__name__)
+_console = Console(stderr=True)
 
 
 class Student:
@@ -51,16 +54,32 @@ class Student:
         return prompt_ids(self.tokenizer, self.prompt_text(prompt))
 
     def encode(self, prompt: str, response: str, add_eos: bool = True) -> Encoded:
-        """Tokenise a training pair (labels -100 on the prompt; EOS appended and supervised); counts truncations."""
+        """Tokenise a training pair (labels -100 on the prompt; EOS appended and supervised).
+
+        Truncations are counted in ``n_truncated`` (of ``n_encoded``); the first one is logged.
+        """
         enc = encode_pair(self.tokenizer, self.prompt_text(prompt), response, self.spec.max_length, add_eos=add_eos)
         self.n_encoded += 1
         if enc.truncated:
             self.n_truncated += 1
-            log.warning(
-                "student %s: response truncated to max_length=%d (%d of %d examples so far)",
-                self.name, self.spec.max_length, self.n_truncated, self.n_encoded,
-            )
+            if self.n_truncated == 1:
+                log.warning("student %s: a response was cut to max_length=%d; Student.n_truncated counts them",
+                            self.name, self.spec.max_length)
         return enc
+
+    def encode_many(self, pairs: list[tuple[str, str]], progress: bool = True) -> list[Encoded]:
+        """``encode`` every (prompt, response) pair with a progress bar and a one-line summary.
+
+        >>> encs = student.encode_many([("What is 2+3?", "5")])
+        """
+        truncated_before = self.n_truncated
+        with Progress(transient=True, disable=not progress) as bar:
+            encs = [self.encode(p, r) for p, r in bar.track(pairs, description=f"tokenising for {self.name}")]
+        n_cut = self.n_truncated - truncated_before
+        supervised = sum(len(e) - e.n_prompt for e in encs)
+        _console.print(f"student [cyan]{self.name}[/]: {len(encs)} examples, {supervised} supervised tokens, "
+                       f"{n_cut} truncated to max_length={self.spec.max_length}")
+        return encs
 
     def collate(self, batch: list[Encoded]) -> dict[str, torch.Tensor]:
         """Right-padded ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding) on the model's device."""
