@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from qrdistill.importing.readers import read_rows
+from qrdistill.tasks.readers import read_rows
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path
 from qrdistill.rundir import RunDir
@@ -43,7 +43,7 @@ def main() -> None:
         where = _WHERE.match(path.meta["row"])
         name = where["file"]
         if name not in files:
-            files[name] = read_rows([name], args.records_key)
+            files[name] = read_rows([name], records_key=args.records_key)
         position = int(where["line"]) - 1 if where["line"] else int(where["index"])
         row = files[name][position].obj if where["index"] else next(r.obj for r in files[name] if r.where == path.meta["row"])
         theirs = source_verdict(row, args.label)

@@ -8,7 +8,7 @@ import pytest
 
 from qrdistill.importing.fields import normalize_question
 from qrdistill.importing.importer import ImportFieldError, LeakError, import_paths
-from qrdistill.importing.readers import read_rows
+from qrdistill.tasks.readers import read_rows
 from qrdistill.importing.spec import SourceSpec, SplitPart, SplitSpec
 from qrdistill.importing.splits import SplitError, UNASSIGNED, assign_splits, mapped_rows, split_rows
 from qrdistill.jsonl import RecordError

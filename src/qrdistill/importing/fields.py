@@ -18,7 +18,8 @@ import re
 import unicodedata
 from typing import Any
 
-_MISSING = object()
+from qrdistill.tasks.readers import MISSING, lookup
+
 _INLINE_CHOICE = re.compile(r"\(([A-J])\)\s*(.*?)(?=\s*\([A-J]\)|\Z)", re.DOTALL)
 
 
@@ -27,18 +28,6 @@ class FieldError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-def _lookup(obj: Any, dotted: str) -> Any:
-    cur = obj
-    for part in dotted.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return _MISSING
-    return cur
 
 
 def get_field(obj: Any, spec: str) -> Any:
@@ -50,8 +39,8 @@ def get_field(obj: Any, spec: str) -> Any:
     parts = [p.strip() for p in spec.split("+")]
     values = []
     for part in parts:
-        value = _lookup(obj, part)
-        if value is _MISSING:
+        value = lookup(obj, part)
+        if value is MISSING:
             have = ", ".join(sorted(obj)) if isinstance(obj, dict) else type(obj).__name__
             raise FieldError(f"field '{part}' not found (record has: {have})")
         values.append(value)

@@ -26,10 +26,10 @@ from qrdistill.importing.fields import (
     remap_letters,
 )
 from qrdistill.importing.join import QuestionIndex
-from qrdistill.importing.readers import Row
 from qrdistill.importing.spec import EvalPolicy, RowMapping, SourceSpec
 from qrdistill.records import Path, Question
 from qrdistill.tasks.base import Task
+from qrdistill.tasks.readers import Row
 
 MAX_EXAMPLES = 5
 

@@ -17,10 +17,10 @@ from typing import Any
 from qrdistill.importing.fields import FieldError
 from qrdistill.importing.importer import ImportFieldError, join_row
 from qrdistill.importing.join import QuestionIndex
-from qrdistill.importing.readers import Row, align_rows, read_rows
 from qrdistill.importing.spec import RowMapping, SplitPart, SplitSpec
 from qrdistill.jsonl import RecordError
 from qrdistill.records import Question
+from qrdistill.tasks.readers import Row, read_rows
 
 UNASSIGNED = "unassigned"
 """Split of gold questions that a published split does not list (never used for training)."""
@@ -32,10 +32,20 @@ class SplitError(ValueError):
 
 def mapped_rows(mapping: RowMapping) -> list[Row]:
     """The rows of a mapping's files, with an index-aligned file merged in when given."""
-    rows = read_rows(mapping.files, mapping.records_key)
+    rows = read_rows(mapping.files, records_key=mapping.records_key)
     if mapping.aligned_files:
-        rows = align_rows(rows, read_rows(mapping.aligned_files, mapping.records_key), ", ".join(mapping.aligned_files))
+        rows = align_rows(rows, read_rows(mapping.aligned_files, records_key=mapping.records_key), ", ".join(mapping.aligned_files))
     return rows
+
+
+def align_rows(rows: list[Row], aligned: list[Row], aligned_name: str) -> list[Row]:
+    """Merge row i of an index-aligned file (e.g. the questions of a list-of-strings dump) into row i."""
+    if len(rows) != len(aligned):
+        raise RecordError(
+            f"{rows[0].where if rows else 'dump'}: {len(rows)} rows but {aligned_name} has {len(aligned)}; "
+            "index alignment needs the same count (list the dump files in order)"
+        )
+    return [Row(r.where, {**a.obj, **r.obj}) for r, a in zip(rows, aligned)]
 
 
 def split_rows(part: SplitPart) -> list[Row]:

@@ -62,7 +62,7 @@ def _load_all(path: str | os.PathLike[str], split: str | None, build: Any) -> li
     questions: list[Question] = []
     skipped: list[str] = []
     seen: dict[str, int] = {}
-    for where, row in read_rows(path, split):
+    for where, row in read_rows(path, split=split):
         try:
             question = build(where, row, chosen)
         except Unscorable as exc:
