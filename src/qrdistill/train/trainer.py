@@ -333,7 +333,8 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     method = get_method(config.method)
     if method.peer and len(config.students) < 2:
         raise ValueError(f"method {config.method} uses peer teaching and needs >= 2 students, got {len(config.students)}")
-    accelerator = Accelerator()
+    # cpu=True without CUDA: a torchrun / `accelerate launch --multi_gpu` job then uses gloo on CPU
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
     rank, world, main = accelerator.process_index, accelerator.num_processes, accelerator.is_main_process
     out = FsPath(config.output_dir)
     metrics_file, routing_file = out / "metrics.jsonl", out / "routing.jsonl"
@@ -423,8 +424,11 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         keys = sorted(step_stats)
         reduced = accelerator.reduce(torch.stack([step_stats[k].float().reshape(()) for k in keys]), reduction="mean")
         last = dict(zip(keys, reduced.tolist()))
+        for key in keys:  # token counts: totals over processes and accumulation, not means
+            if key.startswith(("tokens/", "supervised_tokens/")):
+                last[key] *= world * config.gradient_accumulation_steps
         for s in students:
-            tokens[s.name] += last[f"tokens/{s.name}"] * world * config.gradient_accumulation_steps
+            tokens[s.name] += last[f"tokens/{s.name}"]
         if main and (run.step % config.logging_steps == 0 or run.step == total_steps):
             record = {"step": run.step, "epoch": run.micro / micro_per_epoch, **last}
             record |= {f"lr/{s.name}": sched.get_last_lr()[0] for s, sched in zip(students, run.schedulers)}
