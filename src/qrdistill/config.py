@@ -112,6 +112,9 @@ class RunConfig(BaseModel):
     methods: list[str] = Field(default_factory=lambda: [ZERO_SHOT, "single_path", "multi_path", "qr_distill"])
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    threads: int | None = Field(default=None, ge=1)
+    """torch intra-op threads (None: torch's default). On a small CPU shared with other jobs,
+    1 is several times faster than oversubscribed OpenMP threads (docs/results.md)."""
 
     @field_validator("methods")
     @classmethod

@@ -27,6 +27,10 @@ def _timed(name: str, timings: dict[str, float], start: float) -> None:
 
 def run_pipeline(cfg: RunConfig) -> FsPath:
     """Run or resume every stage of ``cfg`` and return the path of report.md."""
+    if cfg.threads is not None:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     run = RunDir(cfg.run_dir)
     run.root.mkdir(parents=True, exist_ok=True)
     write_atomic(run.config, dump_config(cfg))

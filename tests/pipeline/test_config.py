@@ -1,0 +1,48 @@
+import pytest
+
+from qrdistill.config import CONFIGS_DIR, ConfigError, load_config, parse_config
+from qrdistill.pipeline.training import train_config_dict
+from qrdistill.quality.filter import FilterSettings
+from qrdistill.rundir import RunDir
+from qrdistill.students import StudentSpec
+from qrdistill.teacher.generate import GenerateSettings
+from qrdistill.train.config import TrainConfig
+
+BASE = {"run_dir": "r", "tasks": [{"name": "synth_arith", "synthetic": {"train": 2, "test": 2}}],
+        "students": [{"name": "a", "model": "tiny:smollm2"}]}
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "demo-quick.yaml", "grid.yaml"])
+def test_shipped_configs_validate_against_every_stage(name):
+    cfg = load_config(CONFIGS_DIR / name)
+    GenerateSettings(**cfg.generate)
+    FilterSettings(**cfg.filter)
+    for s in cfg.students:
+        StudentSpec(**s)
+    for method in cfg.trained_methods:
+        TrainConfig(**train_config_dict(cfg, RunDir(cfg.run_dir), method, cfg.seeds[0]))
+    assert cfg.methods[0] == "zero_shot" and "qr_distill" in cfg.methods
+
+
+def test_defaults_use_three_seeds():
+    assert parse_config(BASE).seeds == [0, 1, 2]
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"methods": ["zero_shot", "qr_distil"]}, "methods"),
+    ({"tasks": [{"name": "synth_arith"}]}, "tasks.0"),
+    ({"eval": {"ensemble": ["mean"]}}, "eval.ensemble"),
+    ({"seeds": []}, "seeds"),
+])
+def test_errors_name_the_file_and_field(change, field):
+    with pytest.raises(ConfigError, match=rf"grid.yaml: field '{field}'"):
+        parse_config({**BASE, **change}, "grid.yaml")
+
+
+def test_missing_or_bad_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(bad)
