@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from qrdistill.students import Student
 from qrdistill.students.generation import cut_at_stop, greedy_generate, length_batches
 
@@ -34,18 +36,17 @@ def test_batched_equals_one_at_a_time(frozen: Student) -> None:
 
 def test_generation_sees_the_training_prompt_tokens(frozen: Student) -> None:
     seen: list[list[int]] = []
-    real_generate = frozen.model.generate
 
-    def recording_generate(**kwargs):  # the real generate, recording its unpadded inputs
-        for ids, mask in zip(kwargs["input_ids"].tolist(), kwargs["attention_mask"].tolist()):
-            seen.append([t for t, m in zip(ids, mask) if m])
-        return real_generate(**kwargs)
+    def record_prefill(module, args, kwargs):  # the real forward runs; we only read its inputs
+        ids, mask = kwargs["input_ids"], kwargs["attention_mask"]
+        if ids.shape[1] > 1:
+            seen.extend([t for t, m in zip(r, k) if m] for r, k in zip(ids.tolist(), mask.tolist()))
 
-    frozen.model.generate = recording_generate
+    hook = frozen.model.register_forward_pre_hook(record_prefill, with_kwargs=True)
     try:
         frozen.generate(PROMPTS[:3], max_new_tokens=2, batch_size=3, progress=False)
     finally:
-        del frozen.model.generate
+        hook.remove()
     expected = [frozen.encode(p, "ok").input_ids[: frozen.encode(p, "ok").n_prompt] for p in PROMPTS[:3]]
     assert sorted(seen) == sorted(expected)
 
@@ -59,3 +60,15 @@ def test_stops_at_stop_token_and_respects_max_new_tokens(frozen: Student) -> Non
     cut = greedy_generate(frozen.model, rows, frozen.pad_id, [stop], max_new_tokens=6, progress=False)
     assert cut[0] == free[0][: free[0].index(stop)]
     assert stop not in cut[1]
+
+
+def test_equals_transformers_generate_at_batch_1(frozen: Student) -> None:
+    from transformers import GenerationConfig
+
+    config = GenerationConfig(max_new_tokens=10, do_sample=False, eos_token_id=frozen.stop_ids, pad_token_id=frozen.pad_id)
+    rows = [frozen.prompt_ids(p) for p in PROMPTS]
+    ours = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=10, batch_size=5, progress=False)
+    for row, mine in zip(rows, ours):
+        ids = torch.tensor([row])
+        ref = frozen.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
+        assert mine == cut_at_stop(ref[0, len(row):].tolist(), set(frozen.stop_ids))

@@ -1,7 +1,8 @@
 """Batched greedy generation and completion scoring on CPU or GPU.
 
 Prompts are sorted by length and cut into batches (little padding), left-padded, decoded
-greedily with the KV cache, and returned in the caller's order.
+greedily with the KV cache (finished rows are dropped from the batch and its cache, so a batch
+costs what its live rows cost), and returned in the caller's order.
 
 >>> new_ids = greedy_generate(model, [[2, 651, 6037], [2, 9259]], pad_id=0, stop_ids=[1], max_new_tokens=32)
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import torch
 from rich.progress import Progress
-from transformers import GenerationConfig, PreTrainedModel
+from transformers import DynamicCache, PreTrainedModel
 
 from qrdistill.students.encoding import left_pad
 
@@ -35,6 +36,48 @@ def cut_at_stop(ids: list[int], stop_ids: set[int]) -> list[int]:
     return ids
 
 
+def greedy_batch(
+    model: PreTrainedModel,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    stop_ids: list[int],
+    max_new_tokens: int,
+) -> list[list[int]]:
+    """Greedy decoding of one left-padded batch with a KV cache; finished rows leave the batch at once.
+
+    Position ids count real tokens only, so a left-padded row decodes exactly as it would alone.
+    """
+    rows = input_ids.shape[0]
+    out: list[list[int]] = [[] for _ in range(rows)]
+    if max_new_tokens <= 0:
+        return out
+    config = model.get_base_model().config if hasattr(model, "get_base_model") else model.config
+    cache = DynamicCache(config=config)
+    stops = torch.tensor(stop_ids, device=input_ids.device)
+    positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
+                   cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+    alive = torch.arange(rows)
+    next_pos = positions[:, -1:] + 1
+    for step in range(max_new_tokens):
+        tokens = logits.argmax(-1)
+        done = torch.isin(tokens, stops)
+        for row, tok, finished in zip(alive.tolist(), tokens.tolist(), done.tolist()):
+            if not finished:
+                out[row].append(tok)
+        if step == max_new_tokens - 1 or bool(done.all()):
+            break
+        if bool(done.any()):
+            keep = (~done).nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            alive, tokens, attention_mask, next_pos = alive[keep.cpu()], tokens[keep], attention_mask[keep], next_pos[keep]
+        attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(alive), 1)], dim=1)
+        logits = model(input_ids=tokens[:, None], attention_mask=attention_mask, position_ids=next_pos,
+                       cache=cache, use_cache=True).logits[:, -1]
+        next_pos = next_pos + 1
+    return out
+
+
 def greedy_generate(
     model: PreTrainedModel,
     rows: list[list[int]],
@@ -45,28 +88,14 @@ def greedy_generate(
     progress: bool = True,
 ) -> list[list[int]]:
     """Greedy continuations (new token ids, stop token excluded) of each prompt in ``rows``, in input order."""
-    config = GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        num_beams=1,
-        eos_token_id=list(stop_ids),
-        pad_token_id=pad_id,
-        use_cache=True,
-    )
     out: list[list[int]] = [[] for _ in rows]
-    batches = length_batches([len(r) for r in rows], batch_size)
+    device = next(model.parameters()).device
     with Progress(transient=True, disable=not progress) as bar, torch.inference_mode():
         task = bar.add_task("generating", total=len(rows))
-        for batch in batches:
+        for batch in length_batches([len(r) for r in rows], batch_size):
             input_ids, attention_mask = left_pad([rows[i] for i in batch], pad_id)
-            device = next(model.parameters()).device
-            result = model.generate(
-                input_ids=input_ids.to(device),
-                attention_mask=attention_mask.to(device),
-                generation_config=config,
-            )
-            new = result[:, input_ids.shape[1] :].tolist()
+            new = greedy_batch(model, input_ids.to(device), attention_mask.to(device), stop_ids, max_new_tokens)
             for i, ids in zip(batch, new):
-                out[i] = cut_at_stop(ids, set(stop_ids))
+                out[i] = ids
             bar.advance(task, len(batch))
     return out
