@@ -88,3 +88,10 @@ def test_compare_rebuilds_the_report(finished_run):
     result = CliRunner().invoke(app, ["compare", "--run", str(run)])
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert "## Accuracy (%)" in (run / "report.md").read_text()
+
+
+def test_eval_command_reports_accuracy_with_interval(finished_run):
+    _, config = finished_run
+    result = CliRunner().invoke(app, ["eval", "--config", str(config), "--method", "qr_distill", "--seed", "0"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "Wilson 95% CI" in result.output and "synth_yesno" in result.output

@@ -1,14 +1,15 @@
 """Evaluating one student on one task: greedy generations, each saved with its extracted answer.
 
->>> result = evaluate_student(student, task, questions, out_path=run.eval("qr_distill", 0, "smollm2", "synth_arith"),
-...                           label=EvalLabel("qr_distill", 0, "smollm2"), max_new_tokens=96, batch_size=16)
->>> result.accuracy
+>>> job = EvalJob(task, questions, run.eval("qr_distill", 0, "smollm2", "synth_arith"))
+>>> [row] = evaluate_student(student, [job], label=EvalLabel("qr_distill", 0, "smollm2"), max_new_tokens=96, batch_size=16)
+>>> row.accuracy
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path as FsPath
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,35 +76,47 @@ def score_generations(gens: Sequence[Generation]) -> RunResult:
     return RunResult.from_counts(g.method, g.student, g.task, g.seed, correct=sum(x.correct for x in gens), n=len(gens))
 
 
+@dataclass(frozen=True)
+class EvalJob:
+    """One task's held-out questions and the eval file they go to."""
+
+    task: Task
+    questions: Sequence[Question]
+    out_path: FsPath
+
+
 def evaluate_student(
     student: GeneratingStudent,
-    task: Task,
-    questions: Sequence[Question],
+    jobs: Sequence[EvalJob],
     *,
-    out_path: str | os.PathLike[str],
     label: EvalLabel,
     max_new_tokens: int,
     batch_size: int,
     score_logprob: bool = False,
-) -> RunResult:
-    """Generate greedily for every question, check answers, write the eval file atomically.
+) -> list[RunResult]:
+    """Generate greedily for every question of every job, check answers, write each eval file atomically.
 
-    The prompt is ``task.prompt(q)`` (the student formats it with its own chat template).
+    All jobs' prompts go through one batched ``generate`` call (batches of similar length across
+    tasks). The prompt is ``task.prompt(q)``, formatted by the student's own chat template.
     ``score_logprob`` adds the length-normalised log-prob of each generated completion.
     """
-    prompts = [task.prompt(q) for q in questions]
+    items = [(job, q, job.task.prompt(q)) for job in jobs for q in job.questions]
+    prompts = [p for _, _, p in items]
     completions = [_text(o) for o in student.generate(prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)]
-    scores: list[float | None] = [None] * len(questions)
+    scores: list[float | None] = [None] * len(items)
     if score_logprob:
         scores = [_mean_logprob(s) for s in student.sequence_logprob(prompts, completions)]
-    gens = [
-        Generation(question_id=q.id, task=task.name, method=label.method, seed=label.seed, student=label.student,
-                   prompt=p, completion=c, answer=task.extract(c, q), gold=q.gold,
-                   correct=task.is_correct(c, q.gold, q), logprob=s)
-        for q, p, c, s in zip(questions, prompts, completions, scores)
-    ]
-    write_records(out_path, gens)
-    return score_generations(gens)
+    results = []
+    for job in jobs:
+        gens = [
+            Generation(question_id=q.id, task=job.task.name, method=label.method, seed=label.seed, student=label.student,
+                       prompt=p, completion=c, answer=job.task.extract(c, q), gold=q.gold,
+                       correct=job.task.is_correct(c, q.gold, q), logprob=s)
+            for (j, q, p), c, s in zip(items, completions, scores) if j is job
+        ]
+        write_records(job.out_path, gens)
+        results.append(score_generations(gens))
+    return results
 
 
 def read_generations(path: str | os.PathLike[str]) -> list[Generation]:

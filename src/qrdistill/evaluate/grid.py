@@ -13,7 +13,7 @@ from rich.console import Console
 
 from qrdistill.config import ZERO_SHOT, RunConfig
 from qrdistill.evaluate.ensembles import ensemble_results
-from qrdistill.evaluate.generations import EvalLabel, evaluate_student, read_generations, score_generations
+from qrdistill.evaluate.generations import EvalJob, EvalLabel, evaluate_student, read_generations, score_generations
 from qrdistill.evaluate.results import RunResult
 from qrdistill.jsonl import read_records
 from qrdistill.records import Question
@@ -55,11 +55,11 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
         todo = [t for t in questions if not _complete(files[t], len(questions[t]))]
         if todo:
             student = load_student(spec, adapter_dir=adapter_dir(run, method, seed, spec.name), trainable=False)
-            for task_name in todo:
-                console.print(f"eval {method} seed{seed} {spec.name} on {task_name} ({len(questions[task_name])} questions)")
-                evaluate_student(student, get_task(task_name), questions[task_name], out_path=files[task_name],
-                                 label=EvalLabel(method, seed, spec.name), max_new_tokens=cfg.eval.max_new_tokens,
-                                 batch_size=cfg.eval.batch_size, score_logprob="logprob" in cfg.eval.ensemble)
+            console.print(f"eval {method} seed{seed} {spec.name} on {', '.join(todo)} "
+                          f"({sum(len(questions[t]) for t in todo)} questions)")
+            jobs = [EvalJob(get_task(t), questions[t], files[t]) for t in todo]
+            evaluate_student(student, jobs, label=EvalLabel(method, seed, spec.name), max_new_tokens=cfg.eval.max_new_tokens,
+                             batch_size=cfg.eval.batch_size, score_logprob="logprob" in cfg.eval.ensemble)
             del student
             gc.collect()
         rows += [score_generations(read_generations(files[t])) for t in questions]
