@@ -9,6 +9,8 @@ costs what its live rows cost), and returned in the caller's order.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from rich.progress import Progress
 from transformers import DynamicCache, PreTrainedModel
@@ -36,6 +38,11 @@ def cut_at_stop(ids: list[int], stop_ids: set[int]) -> list[int]:
     return ids
 
 
+def _cache_kwarg(model: PreTrainedModel) -> str:
+    """``cache`` in recent transformers, ``past_key_values`` before the rename."""
+    return "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+
+
 def greedy_batch(
     model: PreTrainedModel,
     input_ids: torch.Tensor,
@@ -51,12 +58,13 @@ def greedy_batch(
     out: list[list[int]] = [[] for _ in range(rows)]
     if max_new_tokens <= 0:
         return out
-    config = model.get_base_model().config if hasattr(model, "get_base_model") else model.config
-    cache = DynamicCache(config=config)
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    kv = DynamicCache(config=causal_lm.config)
+    cache = {_cache_kwarg(causal_lm): kv}
     stops = torch.tensor(stop_ids, device=input_ids.device)
     positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)
     logits = model(input_ids=input_ids, attention_mask=attention_mask, position_ids=positions,
-                   cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
+                   use_cache=True, logits_to_keep=1, **cache).logits[:, -1]
     alive = torch.arange(rows)
     next_pos = positions[:, -1:] + 1
     for step in range(max_new_tokens):
@@ -69,11 +77,11 @@ def greedy_batch(
             break
         if bool(done.any()):
             keep = (~done).nonzero().squeeze(1)
-            cache.batch_select_indices(keep)
+            kv.batch_select_indices(keep)
             alive, tokens, attention_mask, next_pos = alive[keep.cpu()], tokens[keep], attention_mask[keep], next_pos[keep]
         attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(alive), 1)], dim=1)
         logits = model(input_ids=tokens[:, None], attention_mask=attention_mask, position_ids=next_pos,
-                       cache=cache, use_cache=True).logits[:, -1]
+                       use_cache=True, **cache).logits[:, -1]
         next_pos = next_pos + 1
     return out
 
