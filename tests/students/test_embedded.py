@@ -50,7 +50,7 @@ def test_failed_build_leaves_nothing_and_is_retried(tmp_path: Path, monkeypatch:
 
 def test_resolve_passes_other_names_through() -> None:
     assert resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct") == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    with pytest.raises(ValueError, match="known: gemma3, smollm2"):
+    with pytest.raises(ValueError, match="known: gemma3, smollm2 \\(write tiny:<name>\\)"):
         resolve_model("tiny:mistral")
 
 

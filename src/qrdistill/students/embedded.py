@@ -58,9 +58,13 @@ EMBEDDED: dict[str, Callable[[], Path]] = {"smollm2-135m": smollm2_gguf, "gemma3
 TINY_BASE = {"smollm2": "smollm2-135m", "gemma3": "gemma3-270m"}
 
 
+def _known(name: str, table: dict, scheme: str) -> None:
+    if name not in table:
+        raise ValueError(f"unknown {scheme} model {name!r}; known: {', '.join(sorted(table))} (write {scheme}:<name>)")
+
+
 def _embedded_gguf(name: str) -> Path:
-    if name not in EMBEDDED:
-        raise ValueError(f"unknown embedded model {name!r}; known: {', '.join(sorted(EMBEDDED))}")
+    _known(name, EMBEDDED, "embedded")
     return EMBEDDED[name]()
 
 
@@ -115,6 +119,7 @@ def convert_embedded(name: str, out: Path) -> None:
 
 def tiny_config(kind: str, tokenizer: PreTrainedTokenizerBase) -> PretrainedConfig:
     """A 2-layer, hidden-64 config of the real architecture of ``kind`` with the real tokenizer's vocabulary."""
+    _known(kind, TINY_BASE, "tiny")
     special = dict(
         vocab_size=len(tokenizer),
         bos_token_id=tokenizer.bos_token_id,
@@ -131,24 +136,21 @@ def tiny_config(kind: str, tokenizer: PreTrainedTokenizerBase) -> PretrainedConf
     )
     if kind == "smollm2":
         return LlamaConfig(num_key_value_heads=2, max_position_embeddings=2048, **special)
-    if kind == "gemma3":
-        # sliding window small enough that tests cross it; softcapping on so lm_logits must apply it
-        return Gemma3TextConfig(
-            num_key_value_heads=1,
-            sliding_window=16,
-            layer_types=["sliding_attention", "full_attention"],
-            final_logit_softcapping=30.0,
-            query_pre_attn_scalar=16,
-            max_position_embeddings=2048,
-            **special,
-        )
-    raise ValueError(f"unknown tiny model {kind!r}; known: {', '.join(sorted(TINY_BASE))}")
+    # gemma3: sliding window small enough that tests cross it; softcapping on so lm_logits must apply it
+    return Gemma3TextConfig(
+        num_key_value_heads=1,
+        sliding_window=16,
+        layer_types=["sliding_attention", "full_attention"],
+        final_logit_softcapping=30.0,
+        query_pre_attn_scalar=16,
+        max_position_embeddings=2048,
+        **special,
+    )
 
 
 def build_tiny(kind: str, out: Path) -> None:
     """Write a seeded random tiny model of ``kind`` with the real tokenizer into ``out``."""
-    if kind not in TINY_BASE:
-        raise ValueError(f"unknown tiny model {kind!r}; known: {', '.join(sorted(TINY_BASE))}")
+    _known(kind, TINY_BASE, "tiny")
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir(TINY_BASE[kind]))
     torch.manual_seed(SEED)
     model = AutoModelForCausalLM.from_config(tiny_config(kind, tokenizer), dtype=torch.float32)
@@ -159,8 +161,10 @@ def build_tiny(kind: str, out: Path) -> None:
 def resolve_model(model: str) -> str:
     """Turn a ``StudentSpec.model`` string into something ``from_pretrained`` loads."""
     scheme, _, name = model.partition(":")
-    if scheme == "embedded" and name:
+    if scheme == "embedded":
+        _known(name, EMBEDDED, "embedded")
         return str(cached_dir(name, lambda out: convert_embedded(name, out)))
-    if scheme == "tiny" and name:
+    if scheme == "tiny":
+        _known(name, TINY_BASE, "tiny")
         return str(cached_dir(f"tiny-{name}", lambda out: build_tiny(name, out)))
     return model
