@@ -139,3 +139,16 @@ def test_spec_rejects_unknown_dtype_and_bad_rank() -> None:
     with pytest.raises(ValueError, match="lora_r"):
         StudentSpec(name="s", model="m", lora_r=0)
     assert StudentSpec(name="s", model="m", dtype="bfloat16").torch_dtype == torch.bfloat16
+
+
+def test_lora_init_follows_seed_and_leaves_global_rng_alone() -> None:
+    spec = StudentSpec(name="s", model="tiny:smollm2", lora_r=4)
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    a = load_student(spec, seed=5)
+    assert torch.equal(torch.rand(1), expected_next)
+    b, c = load_student(spec, seed=5), load_student(spec, seed=6)
+    weights = [dict((n, p.detach()) for n, p in s.model.named_parameters() if "lora_A" in n) for s in (a, b, c)]
+    assert all(torch.equal(weights[0][n], weights[1][n]) for n in weights[0])
+    assert not all(torch.equal(weights[0][n], weights[2][n]) for n in weights[0])

@@ -208,7 +208,7 @@ def load_student(
     """Load a student; with ``adapter_dir`` (a saved adapter or full model) continue from it.
 
     ``trainable``: new LoRA weights (``lora_r``) or every weight (``lora_r=None``) require grad;
-    otherwise the model is frozen in eval mode.
+    otherwise the model is frozen in eval mode. ``seed`` fixes the initial LoRA weights.
 
     >>> student = load_student(StudentSpec(name="s", model="tiny:smollm2"), trainable=False)
     """
@@ -220,13 +220,14 @@ def load_student(
             "pass the directory Student.save wrote"
         )
     full_dir = adapter is not None and not (adapter / "adapter_config.json").exists()
-    torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(adapter if full_dir else source, dtype=spec.torch_dtype)
     tokenizer = load_tokenizer(adapter if full_dir else source)
     if adapter is not None and not full_dir:
         model = PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
     elif trainable and spec.lora_r is not None:
-        model = get_peft_model(model, _lora_config(spec))
+        with torch.random.fork_rng(devices=[]):  # LoRA init from ``seed``; the caller's RNG stream is untouched
+            torch.manual_seed(seed)
+            model = get_peft_model(model, _lora_config(spec))
     if not isinstance(model, PeftModel):
         model.requires_grad_(trainable)
     model.to(device)
