@@ -78,3 +78,9 @@ def test_verdict_says_when_qr_distill_trails():
     lines = verdicts(runs, ["multi_path", "qr_distill"], ["s"], ["t"])
     assert "best average is multi_path" in lines[0]
     assert "qr_distill trails multi_path by 25.0 pts" in lines[1]
+
+
+def test_each_row_appears_once_when_methods_repeat(runs):
+    text = build_report(runs, methods=["zero_shot", "qr_distill", "zero_shot", "qr_distill"], students=["small", "small"],
+                        tasks=TASKS, provenance=[])
+    assert text.count("| small | qr_distill | 65.0 ± 5.0 |") == 1

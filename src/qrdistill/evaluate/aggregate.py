@@ -58,5 +58,9 @@ def average_over_tasks(runs: Sequence[RunResult], tasks: Sequence[str]) -> dict[
 
 
 def ordered(present: set[str], preferred: Sequence[str]) -> list[str]:
-    """``preferred`` items that are present, then the rest of ``present`` sorted."""
-    return [p for p in preferred if p in present] + sorted(present - set(preferred))
+    """``preferred`` items that are present (once each, first mention wins), then the rest sorted.
+
+    >>> ordered({"b", "z", "a"}, ["a", "b", "a"])
+    ['a', 'b', 'z']
+    """
+    return [p for p in dict.fromkeys(preferred) if p in present] + sorted(present - set(preferred))
