@@ -78,6 +78,13 @@ def test_verdict_says_when_qr_distill_trails():
     lines = verdicts(runs, ["multi_path", "qr_distill"], ["s"], ["t"])
     assert "best average is multi_path" in lines[0]
     assert "qr_distill trails multi_path by 25.0 pts" in lines[1]
+    assert "Wilson interval is ±" in lines[-1]
+
+
+def test_single_seed_never_claims_a_clear_gap():
+    runs = [row("zero_shot", "s", "t", 0, 5), row("qr_distill", "s", "t", 0, 9)]
+    lines = verdicts(runs, ["zero_shot", "qr_distill"], ["s"], ["t"])
+    assert "qr_distill beats zero_shot by 20.0 pts (single seed: the seed spread is unknown)" in lines[1]
 
 
 def test_each_row_appears_once_when_methods_repeat(runs):

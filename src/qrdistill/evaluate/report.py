@@ -103,13 +103,20 @@ def verdicts(runs: Sequence[RunResult], methods: Sequence[str], students: Sequen
         for base in [b for b in (*BASELINES, *ABLATIONS) if (b, student) in avgs]:
             other = avgs[(base, student)]
             diff = main.mean - other.mean
-            word = "ties" if abs(diff) < 1e-9 else ("beats" if diff > 0 else "trails")
-            if min(main.seeds, other.seeds) < 2 and base != "zero_shot":
-                spread = "single seed: the spread is unknown"
+            if abs(diff) < 1e-9:
+                out.append(f"  - qr_distill ties {base}.")
+                continue
+            if main.seeds < 2 or (other.seeds < 2 and base != "zero_shot"):
+                spread = "single seed: the seed spread is unknown"
             else:
                 clear = abs(diff) > main.std + other.std
                 spread = "larger than the seed spread" if clear else "within the seed spread"
-            out.append(f"  - qr_distill {word} {base} by {100 * abs(diff):.1f} pts ({spread}).")
+            out.append(f"  - qr_distill {'beats' if diff > 0 else 'trails'} {base} by {100 * abs(diff):.1f} pts ({spread}).")
+    if runs:
+        half = sum(r.ci_high - r.ci_low for r in runs) / (2 * len(runs))
+        sizes = sorted({r.n for r in runs})
+        out.append(f"\nSampling noise: each run answers {', '.join(map(str, sizes))} held-out questions per task; "
+                   f"its 95% Wilson interval is ±{100 * half:.0f} pts on average (results.json has each run's interval).")
     return out
 
 
