@@ -6,7 +6,6 @@ import pytest
 import torch
 from peft import PeftModel
 
-from qrdistill.jsonl import read_records
 from qrdistill.students import load_student
 from qrdistill.train import trainer as trainer_module
 from qrdistill.train.config import TrainConfig

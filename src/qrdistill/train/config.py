@@ -11,7 +11,7 @@ from pathlib import Path as FsPath
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from qrdistill.students.spec import StudentSpec
 from qrdistill.train.methods import METHODS

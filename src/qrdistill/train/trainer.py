@@ -20,6 +20,7 @@ process or under ``accelerate launch`` (DDP over gloo or NCCL).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import random
@@ -66,6 +67,10 @@ class TrainResult:
     metrics: FsPath
     routing: FsPath
     steps: int
+    train_seconds: float
+    """Wall time of the optimisation loop (no loading, encoding or saving)."""
+    tokens: dict[str, float]
+    """Student name -> non-padding tokens it processed in this call (all processes)."""
 
 
 @dataclass
@@ -333,12 +338,14 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     method = get_method(config.method)
     if method.peer and len(config.students) < 2:
         raise ValueError(f"method {config.method} uses peer teaching and needs >= 2 students, got {len(config.students)}")
+    if config.report_to == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
+        raise RuntimeError("report_to: tensorboard needs the 'tensorboard' package (pip install tensorboard), or set report_to: none")
     # cpu=True without CUDA: a torchrun / `accelerate launch --multi_gpu` job then uses gloo on CPU
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     rank, world, main = accelerator.process_index, accelerator.num_processes, accelerator.is_main_process
     out = FsPath(config.output_dir)
     metrics_file, routing_file = out / "metrics.jsonl", out / "routing.jsonl"
-    if not resume and main and ckpt.latest_checkpoint(out) is not None:
+    if not resume and ckpt.latest_checkpoint(out) is not None:
         raise FileExistsError(f"{out} already holds a run (checkpoints/); pass resume=True (--resume) to continue it, or choose another output_dir")
     paths = select_paths(kept, config.method)
     budget_paths = select_paths(kept, "qr_distill")
@@ -447,6 +454,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         if run.step == total_steps or (config.save_steps and run.step % config.save_steps == 0):
             _save_checkpoint(run, config, accelerator)
     bar.close()
+    seconds = time.perf_counter() - started
 
     adapters = {s.name: out / "students" / s.name for s in students}
     if main:
@@ -455,6 +463,6 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         routing_log.close()
         if tensorboard is not None:
             tensorboard.close()
-        _summary(run, last, time.perf_counter() - started, tokens, config)
+        _summary(run, last, seconds, tokens, config)
     accelerator.wait_for_everyone()
-    return TrainResult(output_dir=out, adapters=adapters, metrics=metrics_file, routing=routing_file, steps=run.step)
+    return TrainResult(output_dir=out, adapters=adapters, metrics=metrics_file, routing=routing_file, steps=run.step, train_seconds=seconds, tokens=tokens)
