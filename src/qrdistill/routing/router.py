@@ -81,7 +81,8 @@ def ensure_coverage(hard: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
 def sample_gates(logits: torch.Tensor, tau: float, generator: torch.Generator | None = None) -> Gates:
     """Straight-through binary-concrete gates: soft = sigmoid((logit + logistic noise) / tau),
     hard = [soft > 0.5] (+ coverage), st = hard + soft - sg(soft)."""
-    u = torch.rand(logits.shape, generator=generator, device=logits.device).clamp(1e-6, 1 - 1e-6)
+    # noise drawn on the CPU generator, then moved: same gates on every device, resumable state
+    u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp(1e-6, 1 - 1e-6)
     soft = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau)
     hard = ensure_coverage((soft > 0.5).float(), logits.detach())
     return Gates(hard=hard, st=hard + soft - soft.detach(), prob=torch.sigmoid(logits))
@@ -95,6 +96,6 @@ def fixed_gates(batch: int, n_students: int, device: torch.device | str = "cpu")
 
 def random_gates(batch: int, n_students: int, rate: float, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> Gates:
     """Bernoulli(rate) gates with coverage (a random student for an empty row): the random-routing ablation."""
-    hard = (torch.rand(batch, n_students, generator=generator, device=device) < rate).float()
-    hard = ensure_coverage(hard, torch.rand(batch, n_students, generator=generator, device=device))
+    hard = (torch.rand(batch, n_students, generator=generator) < rate).float().to(device)
+    hard = ensure_coverage(hard, torch.rand(batch, n_students, generator=generator).to(device))
     return Gates(hard=hard, st=hard, prob=torch.full_like(hard, rate))
