@@ -1,4 +1,4 @@
-"""Batched greedy generation and completion scoring on CPU or GPU.
+"""Batched greedy generation on CPU or GPU.
 
 Prompts are sorted by length and cut into batches (little padding), left-padded, decoded
 greedily with the KV cache (finished rows are dropped from the batch and its cache, so a batch
