@@ -32,6 +32,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from qrdistill.rundir import RunDir
+
 ZERO_SHOT = "zero_shot"
 """The untrained baseline: each base student evaluated as is."""
 
@@ -132,6 +134,16 @@ class RunConfig(BaseModel):
     def student_names(self) -> list[str]:
         """The students' names in config order."""
         return [str(s["name"]) for s in self.students]
+
+    def train_fields(self, method: str, seed: int) -> dict[str, Any]:
+        """TrainConfig fields of one (method, seed): the ``train:`` block, the students and
+        ``output_dir`` = the run dir's ``train/{method}/seed{seed}``.
+
+        >>> load_config("configs/demo.yaml").train_fields("qr_distill", 0)["output_dir"]
+        'runs/demo/train/qr_distill/seed0'
+        """
+        output_dir = str(RunDir(self.run_dir).train(method, seed))
+        return {**self.train, "students": self.students, "method": method, "seed": seed, "output_dir": output_dir}
 
 
 def parse_config(data: dict[str, Any], where: str = "<config>") -> RunConfig:

@@ -1,9 +1,7 @@
 import pytest
 
 from qrdistill.config import CONFIGS_DIR, ConfigError, load_config, parse_config
-from qrdistill.pipeline.training import train_config_dict
 from qrdistill.quality.filter import FilterSettings
-from qrdistill.rundir import RunDir
 from qrdistill.students import StudentSpec
 from qrdistill.teacher.generate import GenerateSettings
 from qrdistill.train.config import TrainConfig
@@ -20,7 +18,7 @@ def test_shipped_configs_validate_against_every_stage(name):
     for s in cfg.students:
         StudentSpec(**s)
     for method in cfg.trained_methods:
-        TrainConfig(**train_config_dict(cfg, RunDir(cfg.run_dir), method, cfg.seeds[0]))
+        TrainConfig(**cfg.train_fields(method, cfg.seeds[0]))
     assert cfg.methods[0] == "zero_shot" and "qr_distill" in cfg.methods
 
 

@@ -22,8 +22,10 @@ def eval_command(
 ) -> None:
     """Evaluate every student of the config on every task's test split and print accuracies."""
     from qrdistill.config import load_config
-    from qrdistill.evaluate.grid import evaluate_method
     from qrdistill.evaluate.display import print_eval_table
+    from qrdistill.evaluate.grid import evaluate_method
+    from qrdistill.pipeline.stages import prepare_questions
+    from qrdistill.rundir import RunDir
 
     cfg = load_config(config)
     overrides: dict[str, object] = {}
@@ -37,5 +39,6 @@ def eval_command(
         overrides["ensemble"] = [e.strip() for e in ensemble.split(",") if e.strip()]
     if overrides:
         cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update=overrides)})
+    prepare_questions(cfg, RunDir(cfg.run_dir))  # the test questions, written once from the config's tasks
     summaries = evaluate_method(cfg, method, seed)
     print_eval_table(summaries)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path as FsPath
-from typing import Any
 
 from qrdistill.config import RunConfig
 from qrdistill.jsonl import write_json
@@ -34,11 +33,6 @@ def adapters_of(run: RunDir, method: str, seed: int) -> dict[str, str]:
     return json.loads(marker.read_text(encoding="utf-8"))["adapters"]
 
 
-def train_config_dict(cfg: RunConfig, run: RunDir, method: str, seed: int) -> dict[str, Any]:
-    """TrainConfig fields for one (method, seed) of the run."""
-    return {**cfg.train, "students": cfg.students, "method": method, "seed": seed, "output_dir": str(run.train(method, seed))}
-
-
 def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: list[Path],
                 questions: dict[str, dict[str, list[Question]]]) -> dict[str, str]:
     """Train (or resume) ``method`` with ``seed``; returns student name → adapter directory."""
@@ -49,7 +43,7 @@ def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: l
     from qrdistill.train.trainer import train
 
     by_id = {q.id: q for splits in questions.values() for q in splits["train"]}
-    tcfg = TrainConfig(**train_config_dict(cfg, run, method, seed))
+    tcfg = TrainConfig(**cfg.train_fields(method, seed))
     resume = latest_checkpoint(run.train(method, seed)) is not None
     start = time.perf_counter()
     # Every path with its verdict: the trainer selects what the method uses (train.methods.select_paths).

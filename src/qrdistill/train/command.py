@@ -2,8 +2,12 @@
 
     qrdistill train --config cfg.yaml --kept run/kept.jsonl --questions run/questions/gsm8k.train.jsonl
     qrdistill train --config cfg.yaml --method no_peer --seed 1 --max-steps 200 --resume
+    qrdistill train --config configs/demo.yaml --kept kept.jsonl     # a run config
 
-Flags override the YAML; the YAML holds TrainConfig fields, at the top level or under ``train:``.
+Flags override the YAML. The YAML holds TrainConfig fields (at the top level or under ``train:``),
+or is a run config: then its ``students`` and ``train:`` are used, the output goes to the run dir's
+``train/{method}/seed{seed}`` (where ``qrdistill eval`` looks), and ``--kept``/``--questions``
+default to the run dir's kept.jsonl and the train questions of the config's tasks.
 Torch and the trainer are imported inside the command so that ``qrdistill --help`` stays fast.
 """
 
@@ -16,7 +20,7 @@ import typer
 
 
 def train_command(
-    config: Annotated[FsPath, typer.Option("--config", "-c", help="YAML with TrainConfig fields (top level or under 'train:').")],
+    config: Annotated[FsPath, typer.Option("--config", "-c", help="YAML with TrainConfig fields (top level or under 'train:'), or a run config.")],
     kept: Annotated[Optional[FsPath], typer.Option("--kept", help="Path records to train on (kept.jsonl; filtered.jsonl for no_filter).")] = None,
     questions: Annotated[Optional[list[FsPath]], typer.Option("--questions", help="Question JSONL file(s) the paths refer to; repeat the flag.")] = None,
     method: Annotated[Optional[str], typer.Option("--method", help="qr_distill, single_path, multi_path, no_filter, no_route, random_route, no_peer.")] = None,

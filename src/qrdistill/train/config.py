@@ -1,6 +1,7 @@
 """TrainConfig: every setting of a training run, with Hugging Face Trainer names.
 
 >>> cfg = TrainConfig.from_yaml("cfg.yaml")            # fields at top level or under 'train:'
+>>> cfg = TrainConfig.from_yaml("configs/demo.yaml", {"method": "no_peer"})   # or a run config
 >>> cfg = cfg.model_copy(update={"seed": 1})
 """
 
@@ -13,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from qrdistill.config import load_config
 from qrdistill.students.spec import StudentSpec
 from qrdistill.train.methods import METHODS
 
@@ -73,19 +75,28 @@ class TrainConfig(BaseModel):
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrainConfig:
-        """Read the YAML (fields at top level or under ``train:``); non-None ``overrides`` win."""
+        """Read the YAML; non-None ``overrides`` win.
+
+        The YAML is either TrainConfig fields (at the top level or under ``train:``) or a run
+        config (``qrdistill run``'s, recognised by its ``run_dir``): then its ``train:`` block and
+        top-level ``students`` are used, and ``output_dir`` defaults to the run dir's
+        ``train/{method}/seed{seed}`` (where ``qrdistill eval`` looks for the adapters).
+        """
         path = FsPath(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ValueError(f"{path}: cannot read the config: {exc}") from None
-        if isinstance(data, dict) and isinstance(data.get("train"), dict):
-            data = data["train"]
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping of TrainConfig fields")
-        data = {**data, **{k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in (overrides or {}).items() if v is not None}}
+        given = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in (overrides or {}).items() if v is not None}
+        if "run_dir" in data:
+            run_cfg = load_config(path)
+            data = run_cfg.train_fields(given.get("method", "qr_distill"), given.get("seed", run_cfg.seeds[0]))
+        elif isinstance(data.get("train"), dict):
+            data = data["train"]
         try:
-            return cls.model_validate(data)
+            return cls.model_validate({**data, **given})
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "(config)"
