@@ -65,7 +65,8 @@ def main(
         base_ids, base_s = baseline(student, texts, new_tokens)
         start = time.perf_counter()
         rows = [student.prompt_ids(t) for t in texts]  # the engine of Student.generate, minus the final decode
-        ours = greedy_generate(student.model, rows, student.pad_id, student.stop_ids, new_tokens, batch_size, progress=False)
+        ours = [c.ids for c in greedy_generate(student.model, rows, student.pad_id, student.stop_ids, new_tokens, batch_size,
+                                               progress=False)]
         ours_s = time.perf_counter() - start
         ours_tokens, base_tokens = sum(map(len, ours)), sum(map(len, base_ids))
         same = sum(a == b for a, b in zip(ours, base_ids))

@@ -31,7 +31,8 @@ def test_cut_at_stop() -> None:
 def test_batched_equals_transformers_generate_at_batch_1(frozen: Student) -> None:
     config = GenerationConfig(max_new_tokens=8, do_sample=False, eos_token_id=frozen.stop_ids, pad_token_id=frozen.pad_id)
     rows = [frozen.prompt_ids(p) for p in PROMPTS]
-    batched = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=8, batch_size=3, progress=False)
+    batched = [c.ids for c in greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=8,
+                                              batch_size=3, progress=False)]
     with torch.inference_mode():
         for row, mine in zip(rows, batched):
             ids = torch.tensor([row])
@@ -62,9 +63,56 @@ def test_generation_sees_the_training_prompt_tokens(frozen: Student) -> None:
 def test_stops_at_stop_token_and_respects_max_new_tokens(frozen: Student) -> None:
     rows = [frozen.prompt_ids(p) for p in PROMPTS[:2]]
     free = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=6, progress=False)
-    assert all(len(ids) <= 6 for ids in free) and len(free[0]) >= 3
-    stop = free[0][2]
+    assert all(len(c.ids) <= 6 for c in free) and len(free[0].ids) >= 3
+    assert all(c.stop == ("length" if len(c.ids) == 6 else "eos") for c in free)
+    stop = free[0].ids[2]
     cut = greedy_generate(frozen.model, rows, frozen.pad_id, [stop], max_new_tokens=6, progress=False)
-    assert cut[0] == free[0][: free[0].index(stop)]
-    assert stop not in cut[1]
+    assert cut[0].ids == free[0].ids[: free[0].ids.index(stop)] and cut[0].stop == "eos"
+    assert stop not in cut[1].ids
 
+
+
+def _first_check_at_or_after(n: int, every: int = 4) -> int:
+    return -(-n // every) * every
+
+
+def test_stop_check_ends_rows_at_its_checks_and_batching_changes_nothing(frozen: Student) -> None:
+    rows = [frozen.prompt_ids(p) for p in PROMPTS]
+    free = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=12, batch_size=5, progress=False)
+    want = {0: 3, 1: 8, 2: 5}  # row -> stop once its first k free tokens are out; rows 3, 4 never
+    asked: list[tuple[int, int]] = []
+
+    def check(row: int, ids: list[int]) -> bool:
+        asked.append((row, len(ids)))
+        return row in want and len(ids) >= want[row] and ids[: want[row]] == free[row].ids[: want[row]]
+
+    batched = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=12, batch_size=3,
+                              progress=False, stop_check=check)
+    alone = [greedy_generate(frozen.model, [r], frozen.pad_id, frozen.stop_ids, max_new_tokens=12, progress=False,
+                             stop_check=lambda _, ids, i=i: check(i, ids))[0] for i, r in enumerate(rows)]
+    assert batched == alone
+    assert {n for _, n in asked} <= {4, 8, 12}
+    for i, cont in enumerate(batched):
+        if i in want and len(free[i].ids) >= _first_check_at_or_after(want[i]):
+            assert cont.ids == free[i].ids[: _first_check_at_or_after(want[i])] and cont.stop == "answer"
+        else:
+            assert cont == free[i]
+    assert sum(c.stop == "answer" for c in batched) >= 2
+
+
+def test_complete_cuts_text_right_after_the_answer_and_leaves_other_rows(frozen: Student) -> None:
+    free = frozen.complete(PROMPTS[:3], max_new_tokens=12, batch_size=3, progress=False)
+    said = free[0].text[: len(free[0].text) // 2]
+    assert said and free[0].new_tokens == 12 and free[0].stop == "length"
+
+    def said_then_more(text: str) -> int | None:  # like Task.answer_end: counts once a character follows
+        at = text.find(said)
+        return at + len(said) if at >= 0 and len(text) > at + len(said) else None
+
+    never = lambda text: None  # noqa: E731
+    stopped = frozen.complete(PROMPTS[:3], max_new_tokens=12, batch_size=3, progress=False,
+                              stop_at=[said_then_more, never, None])
+    assert stopped[0].text == said and stopped[0].stop == "answer" and stopped[0].new_tokens in (4, 8, 12)
+    assert stopped[1:] == free[1:]
+    assert frozen.generate(PROMPTS[:3], max_new_tokens=12, batch_size=3, progress=False,
+                           stop_at=[said_then_more, never, None]) == [c.text for c in stopped]

@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from pathlib import Path as FsPath
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from pathlib import Path as FsPath
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,12 +39,18 @@ class Generation(BaseModel):
     correct: bool
     logprob: float | None = None
     """Mean log-probability of the generated tokens only (length-normalised); None if not scored."""
+    stop: Literal["eos", "answer", "length"] | None = None
+    """What ended generation: the end-of-sequence token, the final-answer statement, or max_new_tokens."""
+    new_tokens: int | None = None
+    """Tokens generated (the stop token excluded, tokens after the cut final answer included)."""
 
 
 class GeneratingStudent(Protocol):
     """What evaluation needs from a student (``qrdistill.students.Student`` provides it)."""
 
-    def generate(self, prompts: list[str], max_new_tokens: int, batch_size: int) -> list[Any]: ...
+    def complete(self, prompts: list[str], max_new_tokens: int, batch_size: int, *,
+                 stop_at: Sequence[Callable[[str], int | None]] | None) -> list[Any]:
+        """Objects with ``text``, ``stop`` and ``new_tokens``, one per prompt."""
 
     def sequence_logprob(self, prompts: list[str], completions: list[str]) -> list[Any]: ...
 
@@ -55,10 +62,6 @@ class EvalLabel:
     method: str
     seed: int
     student: str
-
-
-def _text(output: Any) -> str:
-    return output if isinstance(output, str) else str(output.text)
 
 
 def _mean_logprob(score: Any) -> float:
@@ -93,16 +96,21 @@ def evaluate_student(
     max_new_tokens: int,
     batch_size: int,
     score_logprob: bool = False,
+    stop_at_answer: bool = True,
 ) -> list[RunResult]:
     """Generate greedily for every question of every job, check answers, write each eval file atomically.
 
-    All jobs' prompts go through one batched ``generate`` call (batches of similar length across
+    All jobs' prompts go through one batched ``complete`` call (batches of similar length across
     tasks). The prompt is ``task.prompt(q)``, formatted by the student's own chat template.
-    ``score_logprob`` adds the length-normalised log-prob of each generated completion.
+    ``stop_at_answer``: a completion ends at its first complete final-answer statement
+    (``task.answer_end``) as well as at EOS. ``score_logprob`` adds the length-normalised
+    log-prob of each generated completion.
     """
     items = [(job, q, job.task.prompt(q)) for job in jobs for q in job.questions]
     prompts = [p for _, _, p in items]
-    completions = [_text(o) for o in student.generate(prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)]
+    stop_at = [partial(job.task.answer_end, question=q) for job, q, _ in items] if stop_at_answer else None
+    outputs = student.complete(prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, stop_at=stop_at)
+    completions = [str(o.text) for o in outputs]
     scores: list[float | None] = [None] * len(items)
     if score_logprob:
         scores = [_mean_logprob(s) for s in student.sequence_logprob(prompts, completions)]
@@ -111,8 +119,8 @@ def evaluate_student(
         gens = [
             Generation(question_id=q.id, task=job.task.name, method=label.method, seed=label.seed, student=label.student,
                        prompt=p, completion=c, answer=job.task.extract(c, q), gold=q.gold,
-                       correct=job.task.is_correct(c, q.gold, q), logprob=s)
-            for (j, q, p), c, s in zip(items, completions, scores) if j is job
+                       correct=job.task.is_correct(c, q.gold, q), logprob=s, stop=o.stop, new_tokens=o.new_tokens)
+            for (j, q, p), c, o, s in zip(items, completions, outputs, scores) if j is job
         ]
         write_records(job.out_path, gens)
         results.append(score_generations(gens))

@@ -5,6 +5,7 @@
 >>> batch = student.collate([enc])
 >>> hidden = student.hidden_states(batch["input_ids"], batch["attention_mask"])    # [B, T, H]
 >>> student.generate(["What is 2+3?"], max_new_tokens=32)
+>>> student.complete(["What is 2+3?"], max_new_tokens=32, stop_at=[get_task("gsm8k").answer_end])[0].stop
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -24,6 +26,7 @@ from qrdistill.students.embedded import resolve_model
 from qrdistill.students.encoding import Encoded, collate, encode_pair, format_prompt, prompt_ids
 from qrdistill.students.generation import greedy_generate
 from qrdistill.students.spec import StudentSpec
+from qrdistill.students.stopping import Completion, StopAt, finish, text_stop_check
 
 log = logging.getLogger(__name__)
 _console = Console(stderr=True)
@@ -125,18 +128,35 @@ class Student:
         ids.update(configured if isinstance(configured, list) else [configured])
         return sorted(i for i in ids if i is not None)
 
-    def generate(self, prompts: list[str], max_new_tokens: int = 256, batch_size: int = 16, progress: bool = True) -> list[str]:
-        """Greedy answers to ``prompts`` (only the new text), batched by length with left padding and KV cache."""
+    def generate(self, prompts: list[str], max_new_tokens: int = 256, batch_size: int = 16, progress: bool = True,
+                 stop_at: Sequence[StopAt | None] | None = None) -> list[str]:
+        """Greedy answers to ``prompts`` (only the new text), batched by length with left padding and KV cache.
+
+        ``stop_at[i]`` (e.g. ``task.answer_end``) ends prompt ``i`` once its final answer is written.
+        """
+        return [c.text for c in self.complete(prompts, max_new_tokens, batch_size, progress, stop_at)]
+
+    def complete(self, prompts: list[str], max_new_tokens: int = 256, batch_size: int = 16, progress: bool = True,
+                 stop_at: Sequence[StopAt | None] | None = None) -> list[Completion]:
+        """``generate`` with what ended each answer ("eos", "answer", "length") and its new-token count.
+
+        With ``stop_at``, a row stops at the first check (every 4 tokens) where ``stop_at[i]`` finds
+        its final answer, and its text is cut right after that answer.
+        """
+        if stop_at is not None and len(stop_at) != len(prompts):
+            raise ValueError(f"{len(prompts)} prompts but {len(stop_at)} stop_at rules; give one per prompt (None: no rule)")
+        rules = list(stop_at) if stop_at is not None else [None] * len(prompts)
+        check = text_stop_check(self.tokenizer, rules) if any(r is not None for r in rules) else None
         was_training = self.model.training
         self.model.eval()
         try:
             new = greedy_generate(
                 self.model, [self.prompt_ids(p) for p in prompts], self.pad_id, self.stop_ids,
-                max_new_tokens, batch_size, progress=progress,
+                max_new_tokens, batch_size, progress=progress, stop_check=check,
             )
         finally:
             self.model.train(was_training)
-        return [self.tokenizer.decode(ids, skip_special_tokens=True) for ids in new]
+        return [finish(self.tokenizer, cont, rule) for cont, rule in zip(new, rules)]
 
     def sequence_logprob(self, prompts: list[str], completions: list[str], batch_size: int = 16) -> list[float]:
         """Mean log-probability per completion token (prompt tokens never counted; ``-inf`` for an empty completion)."""

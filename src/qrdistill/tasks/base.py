@@ -5,6 +5,8 @@
 >>> task.prompt(questions[0])
 >>> task.is_correct("... so the answer is 18.", "18")
 True
+>>> task.answer_end("18 in all. The answer is \\boxed{18}.\\n\\nNext,")    # where generation may stop
+36
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, Literal
 
 from qrdistill.records import Question
+from qrdistill.tasks.statements import statement_end
 
 AnswerKind = Literal["number", "math", "choice", "yesno", "nli", "text"]
 
@@ -27,6 +30,8 @@ class Task(ABC):
     instruction: ClassVar[str] = "Answer the following question."
     answer_cue: ClassVar[str]
     """How the final answer must be written, e.g. 'End with: The answer is \\boxed{N}.'"""
+    final_answer: ClassVar[str | None] = None
+    """Regex of an answer in a final-answer statement "answer is <final_answer>." (None: never stop early)."""
 
     @abstractmethod
     def load(self, path: str | os.PathLike[str], split: str | None = None) -> list[Question]:
@@ -49,6 +54,11 @@ class Task(ABC):
     def format_answer(self, answer: str, question: Question | None = None) -> str:
         """The final-answer sentence in this task's format (what the cue asks for)."""
         return f"The answer is {answer}."
+
+    def answer_end(self, completion: str, question: Question | None = None) -> int | None:
+        """Index just after the first complete final-answer statement (the sentence ``format_answer``
+        writes, its closing period and the next character written); None while there is none."""
+        return statement_end(completion, self.final_answer) if self.final_answer else None
 
     @abstractmethod
     def extract(self, completion: str, question: Question | None = None) -> str | None:

@@ -20,10 +20,12 @@ from qrdistill.tasks.answers import (
     extract_nli,
     extract_number,
     extract_yes_no,
+    letters,
     numbers_equal,
 )
 from qrdistill.tasks.base import Task
 from qrdistill.tasks.mathcheck import math_equal
+from qrdistill.tasks.statements import NLI_ANSWER, NUMBER_ANSWER, YES_NO_ANSWER, choice_answer, statement_end
 
 
 class NumberTask(Task):
@@ -32,6 +34,7 @@ class NumberTask(Task):
     answer_kind = "number"
     instruction = "Solve the following math word problem."
     answer_cue = 'End your response with "The answer is \\boxed{N}." where N is the final number.'
+    final_answer = NUMBER_ANSWER
 
     def format_answer(self, answer: str, question: Question | None = None) -> str:
         """``The answer is \\boxed{18}.``"""
@@ -52,6 +55,7 @@ class MathTask(Task):
     answer_kind = "math"
     instruction = "Solve the following math problem."
     answer_cue = 'End your response with "The answer is \\boxed{ANSWER}." with the final answer in LaTeX.'
+    final_answer = NUMBER_ANSWER
 
     def format_answer(self, answer: str, question: Question | None = None) -> str:
         """``The answer is \\boxed{\\frac{1}{2}}.``"""
@@ -80,6 +84,11 @@ class ChoiceTask(Task):
         """``The best answer is (B).``"""
         return f"The best answer is ({answer})."
 
+    def answer_end(self, completion: str, question: Question | None = None) -> int | None:
+        """End of the first complete "answer is (X)." naming an option that exists."""
+        n = len(question.choices) if question is not None and question.choices else self.n_options
+        return statement_end(completion, choice_answer(letters(n))) if n else None
+
     def extract(self, completion: str, question: Question | None = None) -> str | None:
         """The chosen letter (option texts from ``question`` help when the completion names one)."""
         choices = question.choices if question is not None else None
@@ -96,6 +105,7 @@ class YesNoTask(Task):
     answer_kind = "yesno"
     instruction = "Answer the following yes/no question."
     answer_cue = 'End your response with "The answer is yes." or "The answer is no."'
+    final_answer = YES_NO_ANSWER
 
     def extract(self, completion: str, question: Question | None = None) -> str | None:
         """``"yes"``, ``"no"`` or None."""
@@ -119,6 +129,7 @@ class NliTask(Task):
         "False (the premise contradicts it) or Neither."
     )
     answer_cue = 'End your response with "The answer is True.", "The answer is False." or "The answer is Neither."'
+    final_answer = NLI_ANSWER
 
     def body(self, question: Question) -> str:
         """Premise (the question's context) and hypothesis (its question text), labelled."""
