@@ -1,16 +1,33 @@
 """The run directory: one folder that holds every stage's inputs, outputs and reports.
 
+What ``qrdistill run`` (qrdistill.pipeline) writes, stage by stage; each stage is skipped when
+its output exists, so a rerun resumes:
+
     run/
-      config.yaml                      the settings the run used
-      questions/{task}.{split}.jsonl   Question records (tasks stage)
-      paths.jsonl                      Path records from the teacher (generate)
-      cache/generate.jsonl             finished teacher calls, keyed (resume)
-      filtered.jsonl                   every path with its Verdict (filter)
-      kept.jsonl                       kept paths only: what training reads
-      cache/judge.jsonl                finished judge calls (resume)
-      train/{method}/seed{seed}/       students' adapters, router, projections, metrics, checkpoints
-      eval/{method}/seed{seed}/{student}.{task}.jsonl   every generation with its extracted answer
-      results.json, report.md, plots/  the comparison
+      config.yaml                        the settings the run used
+      questions/{task}.{split}.jsonl     Question records, split train/test (also `qrdistill import`)
+      generate/{task}.jsonl              Path records of one task's train questions (generate)
+      cache/generate.jsonl               finished teacher calls, keyed: an interrupted generate resumes
+      paths.jsonl                        every task's Path records (generate, or `qrdistill import`)
+      filtered.jsonl                     every path with its Verdict (filter)
+      kept.jsonl                         kept paths only
+      cache/judge.jsonl                  finished judge calls (filter)
+      train/{method}/seed{seed}/         one training (also `qrdistill train --config <run config>`):
+        config.yaml                        its TrainConfig
+        students/{student}/                the student's LoRA adapter (what eval loads)
+        router.pt, peer.pt                 router and peer-teaching weights (methods that use them)
+        metrics.jsonl, routing.jsonl       per-step losses and gate rates
+        checkpoints/step-NNNNNN/           resume points (the latest ones)
+        cache/path_embeddings.pt           the router's frozen path embeddings
+        done.json                          adapters and seconds, once finished (pipeline only)
+      eval/{method}/seed{seed}/{student}.{task}.jsonl   every test generation with its extracted answer
+      results.json, report.md            the comparison
+      plots/                             accuracy.png, funnel.png, loss.png, routing_{method}.png
+      import_report.json, .md            what `qrdistill import --run` kept and dropped
+
+Training reads ``filtered.jsonl`` (every path with its verdict) and selects what its method uses
+(qrdistill.train.methods.select_paths), as does ``qrdistill train --config <run config>``
+without ``--kept``; ``kept.jsonl`` is for tools outside the run.
 """
 
 from __future__ import annotations
@@ -44,6 +61,9 @@ class RunDir:
     @property
     def paths(self) -> FsPath:
         return self.root / "paths.jsonl"
+
+    def generate_part(self, task: str) -> FsPath:
+        return self.root / "generate" / f"{task}.jsonl"
 
     @property
     def generate_cache(self) -> FsPath:

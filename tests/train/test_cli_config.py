@@ -24,21 +24,21 @@ def _run_config(tmp_path, data) -> FsPath:
     return file
 
 
-def _kept(tmp_path) -> FsPath:
+def _kept(file: FsPath) -> FsPath:
     paths = [Path(question_id=q.id, task=q.task, style="cot", teacher="fixture", text=f"So it is {q.gold}. The answer is \\boxed{{{q.gold}}}.",
                   answer=q.gold, correct=True, verdict=Verdict(answer_correct=True, kept=True))
              for q in make_questions("synth_arith", 4, 0, "train")]
-    write_records(tmp_path / "kept.jsonl", paths)
-    return tmp_path / "kept.jsonl"
+    write_records(file, paths)
+    return file
 
 
 def test_run_config_supplies_students_output_dir_and_questions(tmp_path, data):
-    config, kept = _run_config(tmp_path, data), _kept(tmp_path)
-    cfg, paths, questions = resolve_inputs(config, kept, None, {})
+    config, kept = _run_config(tmp_path, data), _kept(tmp_path / "run" / "filtered.jsonl")
+    cfg, paths, questions = resolve_inputs(config, None, None, {})  # the run dir's filtered.jsonl
     assert [s.name for s in cfg.students] == ["smol", "gemma"]
     assert (cfg.method, cfg.seed, cfg.max_steps) == ("qr_distill", 3, 1)
     assert cfg.output_dir == str(tmp_path / "run" / "train" / "qr_distill" / "seed3")
-    assert {p.question_id for p in paths} <= set(questions)
+    assert len(paths) == 4 and {p.question_id for p in paths} <= set(questions)
     assert (tmp_path / "run" / "questions" / "synth_arith.train.jsonl").exists()
     cfg, _, _ = resolve_inputs(config, kept, None, {"method": "no_peer", "seed": 1})
     assert cfg.output_dir.endswith("train/no_peer/seed1") and cfg.method == "no_peer"
@@ -50,7 +50,7 @@ def test_run_config_without_kept_paths_names_what_to_give(tmp_path, data):
 
 
 def test_cli_trains_from_a_run_config(tmp_path, data):
-    config, kept = _run_config(tmp_path, data), _kept(tmp_path)
+    config, kept = _run_config(tmp_path, data), _kept(tmp_path / "kept.jsonl")
     result = CliRunner().invoke(app, ["train", "--config", str(config), "--kept", str(kept)])
     assert result.exit_code == 0, result.output
     out = tmp_path / "run" / "train" / "qr_distill" / "seed3"

@@ -56,8 +56,7 @@ def generate_stage(cfg: RunConfig, run: RunDir, questions: dict[str, dict[str, l
     settings = GenerateSettings(**{"seed": cfg.seed, **cfg.generate})
     paths: list[Path] = []
     for name, splits in questions.items():
-        part = run.root / "generate" / f"{name}.jsonl"
-        paths += generate_paths(splits["train"], get_task(name), settings, part, run.generate_cache)
+        paths += generate_paths(splits["train"], get_task(name), settings, run.generate_part(name), run.generate_cache)
     write_records(run.paths, paths)
     return paths
 

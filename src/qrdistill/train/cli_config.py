@@ -36,7 +36,7 @@ def resolve_inputs(
 ) -> tuple[TrainConfig, list[Path], dict[str, Question]]:
     """Read the config and data. ``kept``/``questions`` default to the YAML's ``data:`` section
     (``data: {kept: ..., questions: [...]}``), or for a run config (one with ``run_dir``) to the
-    run dir's ``kept.jsonl`` and the train questions of the config's tasks."""
+    run dir's ``filtered.jsonl`` (the method selects its paths, as in ``qrdistill run``) and the train questions of the config's tasks."""
     config = FsPath(config)
     cfg = TrainConfig.from_yaml(config, overrides)
     data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
@@ -44,7 +44,7 @@ def resolve_inputs(
     if "run_dir" in data:
         run_cfg = load_config(config)
         run = RunDir(run_cfg.run_dir)
-        kept = kept or (run.kept if run.kept.exists() else None)
+        kept = kept or (run.filtered if run.filtered.exists() else None)
         by_id = {} if questions else _train_questions(run_cfg, run)
     else:
         section = data.get("data", {})

@@ -7,7 +7,7 @@
 Flags override the YAML. The YAML holds TrainConfig fields (at the top level or under ``train:``),
 or is a run config: then its ``students`` and ``train:`` are used, the output goes to the run dir's
 ``train/{method}/seed{seed}`` (where ``qrdistill eval`` looks), and ``--kept``/``--questions``
-default to the run dir's kept.jsonl and the train questions of the config's tasks.
+default to the run dir's filtered.jsonl and the train questions of the config's tasks.
 Torch and the trainer are imported inside the command so that ``qrdistill --help`` stays fast.
 """
 
