@@ -2,6 +2,7 @@
 registered as tasks so the embedded demo runs offline (all data here is synthetic).
 
     synth_arith   GSM8K-like word problems, 2-3 operations on small integers  (\\boxed{N})
+    synth_arith1  the same stories with one operation: the easiest family     (\\boxed{N})
     synth_date    Date-Understanding-like, 6 options A-F                      ((B))
     synth_table   TabMWP-like: a 3-5 row table, a total/difference/range      (\\boxed{N})
     synth_yesno   StrategyQA-like: two reasoning steps from stated facts       (yes/no)
@@ -17,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -36,6 +38,7 @@ from qrdistill.tasks.synthetic_yesno import make_yesno
 
 FAMILIES: dict[str, Callable[[random.Random], Draft]] = {
     "synth_arith": make_arith,
+    "synth_arith1": functools.partial(make_arith, operations=(1,)),
     "synth_date": make_date,
     "synth_table": make_table,
     "synth_yesno": make_yesno,
@@ -109,6 +112,13 @@ class SynthArith(_Synthetic, NumberTask):
     """Multi-step arithmetic word problems (synthetic, GSM8K-like)."""
 
     name: ClassVar[str] = "synth_arith"
+
+
+@register
+class SynthArith1(_Synthetic, NumberTask):
+    """One-operation arithmetic word problems (synthetic): sized for the CPU demo's small students."""
+
+    name: ClassVar[str] = "synth_arith1"
 
 
 @register

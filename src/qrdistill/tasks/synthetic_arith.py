@@ -131,13 +131,13 @@ def _buggy(rng: random.Random, start: int, events: list[Event], answer: int) -> 
     raise ValueError("no buggy variant of the program gives a different valid answer")
 
 
-def make_arith(rng: random.Random) -> Draft:
-    """One multi-step word problem with its structured solution."""
+def make_arith(rng: random.Random, operations: tuple[int, ...] = (2, 3)) -> Draft:
+    """One word problem of ``rng.choice(operations)`` story events with its structured solution."""
     who, pron, poss = rng.choice(PEOPLE)
     single, items = rng.choice(ITEMS)
     container = rng.choice(CONTAINERS)
     start = rng.randint(5, 30)
-    events = _plan(rng, start, rng.choice([2, 3]))
+    events = _plan(rng, start, rng.choice(operations))
     calcs = _calcs(start, events)
     facts = [f"{who} has {start} {items}."] + [_story(rng, ev, who, pron, items, container) for ev in events]
     ask = (f"How many {items} does each friend get?" if events[-1].kind == "share"
@@ -159,7 +159,7 @@ def make_arith(rng: random.Random) -> Draft:
         f"{who} is {x} years old, and in {y} years {pron} will be {x} + {y} = {x + y}.",
         f"{poss} {container[0]} weighs {x} grams, so two of them weigh {x} × 2 = {2 * x} grams.",
     ]
-    wrong = [str(v) for v in dict.fromkeys([answer + 1, answer - 1, calcs[-2].c, bad_answer]) if v != answer and v > 0]
+    wrong = [str(v) for v in dict.fromkeys([answer + 1, answer - 1, calcs[max(len(calcs) - 2, 0)].c, bad_answer]) if v != answer and v > 0]
     solution = Solution(
         family="synth_arith",
         facts=facts,
