@@ -1,6 +1,7 @@
 """The cooperative trainer end to end on tiny students: outputs, routing log, resume, errors."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -95,6 +96,19 @@ def test_interrupted_run_resumes_with_identical_losses(reference, tmp_path, monk
         for key, value in b["students"][name].items():
             torch.testing.assert_close(a["students"][name][key], value)
     torch.testing.assert_close(a["router"]["mlp.0.weight"], b["router"]["mlp.0.weight"])
+
+
+def test_resume_refuses_a_checkpoint_of_other_data(reference, tmp_path, data):
+    ref_out, _ = reference
+    questions = data.make_questions()
+    for item in ref_out.iterdir():
+        if item.is_dir():
+            shutil.copytree(item, tmp_path / item.name)
+    fewer = data.make_paths(questions, judged_out=2)
+    with pytest.raises(RuntimeError, match="different paths"):
+        train(_config(tmp_path, data), fewer, questions, resume=True)
+    with pytest.raises(RuntimeError, match="different method"):
+        train(_config(tmp_path, data, method="no_peer"), data.make_paths(questions), questions, resume=True)
 
 
 def test_missing_question_is_named(tmp_path, data):

@@ -20,6 +20,7 @@ process or under ``accelerate launch`` (DDP over gloo or NCCL).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import math
@@ -261,7 +262,7 @@ def _truncate_jsonl(path: FsPath, keep: Any) -> None:
         write_records(path, [obj for _, obj in iter_json_lines(path, allow_torn_tail=True) if keep(obj)])
 
 
-def _save_checkpoint(run: _Run, config: TrainConfig, accelerator: Accelerator) -> None:
+def _save_checkpoint(run: _Run, config: TrainConfig, accelerator: Accelerator, fingerprint: dict[str, Any]) -> None:
     out, rank = FsPath(config.output_dir), accelerator.process_index
     stage = ckpt.staging_dir(out, run.step)
     if accelerator.is_main_process:
@@ -272,14 +273,21 @@ def _save_checkpoint(run: _Run, config: TrainConfig, accelerator: Accelerator) -
     if accelerator.is_main_process:
         torch.save(run.trainable_state(), stage / "trainable.pt")
         torch.save({"optimizers": [o.state_dict() for o in run.optimizers], "schedulers": [s.state_dict() for s in run.schedulers]}, stage / "optim.pt")
-        ckpt.write_json(stage / "trainer.json", {"step": run.step, "micro": run.micro, "world": accelerator.num_processes, "routing_counts": run.routing_counts})
+        ckpt.write_json(stage / "trainer.json", {"step": run.step, "micro": run.micro, "world": accelerator.num_processes,
+                                                  "routing_counts": run.routing_counts, "fingerprint": fingerprint})
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         ckpt.publish(out, run.step, config.save_total_limit)
     accelerator.wait_for_everyone()
 
 
-def _resume(run: _Run, config: TrainConfig, accelerator: Accelerator) -> bool:
+def _fingerprint(config: TrainConfig, paths: Sequence[Path]) -> dict[str, Any]:
+    """What a checkpoint must match to be resumed: method, students and the training paths."""
+    keys = hashlib.sha256("\n".join(sorted(p.key for p in paths)).encode()).hexdigest()
+    return {"method": config.method, "students": [s.model_dump(mode="json") for s in config.students], "paths": keys}
+
+
+def _resume(run: _Run, config: TrainConfig, accelerator: Accelerator, fingerprint: dict[str, Any]) -> bool:
     """Load the newest checkpoint into ``run``; False when there is none."""
     found = ckpt.latest_checkpoint(config.output_dir)
     if found is None:
@@ -287,6 +295,10 @@ def _resume(run: _Run, config: TrainConfig, accelerator: Accelerator) -> bool:
     meta = ckpt.read_json(found / "trainer.json")
     if meta["world"] != accelerator.num_processes:
         raise RuntimeError(f"{found}: written by {meta['world']} process(es), resuming with {accelerator.num_processes}; resume with the same number")
+    differs = [k for k, v in fingerprint.items() if meta.get("fingerprint", {}).get(k) != v]
+    if differs:
+        raise RuntimeError(f"{found}: this checkpoint was written for a different {', '.join(differs)}; "
+                           f"resume with the same settings and data, or delete {config.output_dir} (or pick another output_dir) to start afresh")
     run.load_trainable_state(torch.load(found / "trainable.pt", weights_only=False))
     optim = torch.load(found / "optim.pt", weights_only=False)
     for opt, saved in zip(run.optimizers, optim["optimizers"]):
@@ -375,7 +387,8 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         gate_generator=torch.Generator().manual_seed(config.seed * 1009 + rank + 1),
     )
     torch.manual_seed(config.seed + rank)  # dropout noise differs per process, like different batches
-    if resume and _resume(run, config, accelerator):
+    fingerprint = _fingerprint(config, paths)
+    if resume and _resume(run, config, accelerator, fingerprint):
         if main:
             _truncate_jsonl(metrics_file, lambda r: r["step"] <= run.step)
             _truncate_jsonl(routing_file, lambda r: r["step"] <= run.step)
@@ -452,7 +465,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
                 routing_log.write(_routing_record(run, epoch, complete=run.micro % micro_per_epoch == 0, step=run.step))
             run.routing_counts = None
         if run.step == total_steps or (config.save_steps and run.step % config.save_steps == 0):
-            _save_checkpoint(run, config, accelerator)
+            _save_checkpoint(run, config, accelerator, fingerprint)
     bar.close()
     seconds = time.perf_counter() - started
 
