@@ -29,21 +29,31 @@ def _save(fig: plt.Figure, png: str | os.PathLike[str]) -> None:
 
 def accuracy_bars(runs: Sequence[RunResult], methods: Sequence[str], students: Sequence[str],
                   tasks: Sequence[str], png: str | os.PathLike[str]) -> None:
-    """One panel per task plus the average; bars per student × method with ±std error bars."""
+    """One panel per task plus the average; bars per student × method. Error bars: ±std over
+    seeds, or the run's 95% Wilson interval where a cell has a single seed (none on the average)."""
     cells = aggregate(runs)
     avgs = average_over_tasks(runs, tasks)
+    single = {(r.method, r.student, r.task): r for r in runs}
     panels = [*tasks, "Avg"]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 1, 3.6), sharey=True, squeeze=False)
     width = 0.8 / max(1, len(methods))
     for ax, panel in zip(axes[0], panels):
         for mi, method in enumerate(methods):
-            means, stds = [], []
+            means, below, above = [], [], []
             for student in students:
                 cell = avgs.get((method, student)) if panel == "Avg" else cells.get((method, student, panel))
-                means.append(100 * cell.mean if cell else 0.0)
-                stds.append(100 * cell.std if cell else 0.0)
+                mean = cell.mean if cell else 0.0
+                low = high = mean
+                if cell and cell.seeds > 1:
+                    low, high = mean - cell.std, mean + cell.std
+                elif cell and panel != "Avg":
+                    run = single[(method, student, panel)]
+                    low, high = run.ci_low, run.ci_high
+                means.append(100 * mean)
+                below.append(100 * (mean - low))
+                above.append(100 * (high - mean))
             xs = [si + (mi - (len(methods) - 1) / 2) * width for si in range(len(students))]
-            ax.bar(xs, means, width, yerr=stds, capsize=2, label=method)
+            ax.bar(xs, means, width, yerr=[below, above], capsize=2, label=method)
         ax.set_xticks(range(len(students)), students, rotation=20, fontsize=8)
         ax.set_title(panel, fontsize=9)
     axes[0][0].set_ylabel("accuracy (%)")

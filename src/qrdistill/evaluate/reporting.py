@@ -83,7 +83,8 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     methods = ordered({r.method for r in runs}, [*cfg.methods, *METHOD_ORDER])
     students = ordered({r.student for r in runs}, cfg.student_names())
     accuracy_bars(runs, methods, students, tasks, run.plots / "accuracy.png")
-    sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)")]
+    sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)\n\n"
+                                                           "Error bars: ±std over seeds; for a single seed, the run's 95% Wilson interval.")]
     train_questions = [q for tc in cfg.tasks if run.questions(tc.name, "train").exists()
                        for q in read_records(run.questions(tc.name, "train"), Question)]
     funnel_md = _funnel_section(run, train_questions)
