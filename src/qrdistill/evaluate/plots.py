@@ -50,8 +50,8 @@ def accuracy_bars(runs: Sequence[RunResult], methods: Sequence[str], students: S
                     run = single[(method, student, panel)]
                     low, high = run.ci_low, run.ci_high
                 means.append(100 * mean)
-                below.append(100 * (mean - low))
-                above.append(100 * (high - mean))
+                below.append(100 * max(mean - low, 0.0))  # rounding can put a bound a hair past the mean
+                above.append(100 * max(high - mean, 0.0))
             xs = [si + (mi - (len(methods) - 1) / 2) * width for si in range(len(students))]
             ax.bar(xs, means, width, yerr=[below, above], capsize=2, label=method)
         ax.set_xticks(range(len(students)), students, rotation=20, fontsize=8)
