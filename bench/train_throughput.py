@@ -7,7 +7,8 @@ Paths: GSM8K train questions with their reference solutions as the path text (fr
 /work/shared/data, or --gsm8k FILE). Each configuration runs in its own subprocess so its peak
 memory (max RSS) is its own:
 
-  ours/<student>   qrdistill.train, method multi_path, one student, one epoch
+  ours/<student>   qrdistill.train, method multi_path, one student, one epoch; without and with
+                   gradient checkpointing (StudentSpec.gradient_checkpointing)
   trl/<student>    trl.SFTTrainer, prompt/completion data (prompt formatted as our student
                    formats it), completion-only loss, one epoch; with TRL's default gradient
                    checkpointing and without it
@@ -50,16 +51,16 @@ def load_data(file: FsPath, n: int) -> tuple[list[Path], dict[str, Question]]:
     return paths, questions
 
 
-def spec(name: str) -> StudentSpec:
-    return StudentSpec(name=name, model=MODELS[name], **LORA)
+def spec(name: str, checkpointing: bool = False) -> StudentSpec:
+    return StudentSpec(name=name, model=MODELS[name], gradient_checkpointing=checkpointing, **LORA)
 
 
-def run_ours(names: list[str], method: str, paths, questions, batch: int) -> dict:
+def run_ours(names: list[str], method: str, paths, questions, batch: int, checkpointing: bool) -> dict:
     from qrdistill.train.config import TrainConfig
     from qrdistill.train.trainer import train
 
     with tempfile.TemporaryDirectory() as out:
-        cfg = TrainConfig(output_dir=out, method=method, students=[spec(n) for n in names], num_train_epochs=1,
+        cfg = TrainConfig(output_dir=out, method=method, students=[spec(n, checkpointing) for n in names], num_train_epochs=1,
                           per_device_train_batch_size=batch, warmup_ratio=0.0, seed=0)
         result = train(cfg, paths, questions)
     return {"seconds": result.train_seconds, "tokens": result.tokens, "steps": result.steps}
@@ -100,7 +101,7 @@ def child(kind: str, names: list[str], n: int, batch: int, gsm8k: FsPath) -> Non
     if kind.startswith("trl"):
         out = run_trl(names[0], paths, questions, batch, checkpointing=kind == "trl")
     else:
-        out = run_ours(names, "qr_distill" if len(names) > 1 else "multi_path", paths, questions, batch)
+        out = run_ours(names, "qr_distill" if len(names) > 1 else "multi_path", paths, questions, batch, checkpointing=kind == "ours-gc")
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 
@@ -120,7 +121,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--students", default="smollm2,gemma3")
     parser.add_argument("--gsm8k", type=FsPath, default=GSM8K)
-    parser.add_argument("--child", choices=["ours", "trl", "trl-nogc"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["ours", "ours-gc", "trl", "trl-nogc"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.students.split(",")
     if args.child:
@@ -131,7 +132,8 @@ def main() -> None:
     for name in names:
         runs = {"trl SFTTrainer (defaults: gradient checkpointing)": measure("trl", [name], args),
                 "trl SFTTrainer, gradient_checkpointing=False": measure("trl-nogc", [name], args),
-                "ours (multi_path, this student alone)": measure("ours", [name], args)}
+                "ours (multi_path, this student alone)": measure("ours", [name], args),
+                "ours, gradient checkpointing": measure("ours-gc", [name], args)}
         base, nogc = (r["tokens"][name] / r["seconds"] for r in list(runs.values())[:2])
         total_trl += list(runs.values())[0]["seconds"]
         for label, r in runs.items():

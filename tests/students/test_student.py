@@ -152,3 +152,25 @@ def test_lora_init_follows_seed_and_leaves_global_rng_alone() -> None:
     weights = [dict((n, p.detach()) for n, p in s.model.named_parameters() if "lora_A" in n) for s in (a, b, c)]
     assert all(torch.equal(weights[0][n], weights[1][n]) for n in weights[0])
     assert not all(torch.equal(weights[0][n], weights[2][n]) for n in weights[0])
+
+
+@pytest.mark.parametrize("model", ["tiny:smollm2", "tiny:gemma3"])
+def test_gradient_checkpointing_recomputes_layers_and_keeps_the_gradients(model: str) -> None:
+    def grads_and_layer_calls(checkpointing: bool) -> tuple[dict[str, torch.Tensor], int]:
+        spec = StudentSpec(name="s", model=model, lora_r=4, lora_dropout=0.0, gradient_checkpointing=checkpointing)
+        student = load_student(spec, seed=1)
+        calls = []
+        student.causal_lm.get_decoder().layers[0].mlp.register_forward_pre_hook(lambda *_: calls.append(1))
+        batch = _batch(student)
+        hidden = student.hidden_states(batch["input_ids"], batch["attention_mask"])
+        targets = batch["labels"][:, 1:]
+        mask = targets != IGNORE
+        torch.nn.functional.cross_entropy(student.lm_logits(hidden[:, :-1][mask]), targets[mask]).backward()
+        return {n: p.grad for n, p in student.model.named_parameters() if p.requires_grad}, len(calls)
+
+    plain, plain_calls = grads_and_layer_calls(False)
+    checkpointed, checkpointed_calls = grads_and_layer_calls(True)
+    assert (plain_calls, checkpointed_calls) == (1, 2)  # the layer's MLP runs again in the backward pass
+    assert plain.keys() == checkpointed.keys()
+    for name in plain:
+        torch.testing.assert_close(checkpointed[name], plain[name], atol=1e-6, rtol=1e-5)

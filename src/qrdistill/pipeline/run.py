@@ -45,13 +45,16 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
     t = time.perf_counter()
     filtered = filter_stage(cfg, run, paths, questions)
     _timed("filter", timings, t)
-    for method in cfg.trained_methods:
-        for seed in cfg.seeds:
+    if "zero_shot" in cfg.methods:
+        t = time.perf_counter()
+        evaluate_method(cfg, "zero_shot", cfg.seeds[0])
+        _timed("eval zero_shot", timings, t)
+    # seed by seed, each method trained then evaluated: a run stopped early still holds complete seeds
+    for seed in cfg.seeds:
+        for method in cfg.trained_methods:
             t = time.perf_counter()
             train_stage(cfg, run, method, seed, filtered, questions)
             _timed(f"train {method} seed{seed}", timings, t)
-    for method in cfg.methods:
-        for seed in cfg.seeds[:1] if method == "zero_shot" else cfg.seeds:
             t = time.perf_counter()
             evaluate_method(cfg, method, seed)
             _timed(f"eval {method} seed{seed}", timings, t)

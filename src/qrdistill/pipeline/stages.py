@@ -26,13 +26,12 @@ def _make_questions(tc: TaskConfig, split: str, seed: int) -> list[Question]:
         count = tc.synthetic.train if split == "train" else tc.synthetic.test
         return make_questions(tc.name, count, seed, split)
     source = tc.train_data if split == "train" else tc.test_data
-    questions = get_task(tc.name).load(source, split=split)
-    limit = tc.limit_train if split == "train" else tc.limit_test
-    return questions[:limit] if limit else questions
+    return get_task(tc.name).load(source, split=split)
 
 
 def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Question]]]:
-    """Each task's train and test questions, written to the run dir once and re-read after."""
+    """Each task's train and test questions, written to the run dir once and re-read after;
+    ``limit_train``/``limit_test`` keep the first N (also of questions an import wrote there)."""
     out: dict[str, dict[str, list[Question]]] = {}
     for tc in cfg.tasks:
         out[tc.name] = {}
@@ -40,7 +39,8 @@ def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Q
             file = run.questions(tc.name, split)
             if not file.exists():
                 write_records(file, _make_questions(tc, split, cfg.seed))
-            out[tc.name][split] = read_records(file, Question)
+            limit = tc.limit_train if split == "train" else tc.limit_test
+            out[tc.name][split] = read_records(file, Question)[:limit]
         overlap = {q.question for q in out[tc.name]["train"]} & {q.question for q in out[tc.name]["test"]}
         if overlap:
             console.print(f"[yellow]warning: task {tc.name}: {len(overlap)} test question(s) also appear in train[/]")
@@ -68,5 +68,10 @@ def filter_stage(cfg: RunConfig, run: RunDir, paths: list[Path], questions: dict
     from qrdistill.quality.filter import FilterSettings, filter_paths
 
     train_questions = [q for splits in questions.values() for q in splits["train"]]
+    ids = {q.id for q in train_questions}
+    inside = [p for p in paths if p.question_id in ids]
+    if len(inside) < len(paths):
+        console.print(f"{len(paths) - len(inside)} of {len(paths)} paths belong to training questions outside this run "
+                      f"(limit_train); they are not filtered or trained on")
     settings = FilterSettings(**cfg.filter)
-    return filter_paths(paths, train_questions, settings, run.filtered, run.kept, run.judge_cache)
+    return filter_paths(inside, train_questions, settings, run.filtered, run.kept, run.judge_cache)

@@ -31,6 +31,8 @@ class StudentSpec(BaseModel):
     max_length: int = 512
     chat_template: bool | None = None
     """``None``: use the tokenizer's chat template when it has one; ``False``: plain prompt."""
+    gradient_checkpointing: bool = False
+    """Recompute each decoder layer's activations in the backward pass: less memory, ~30% more compute."""
 
     @field_validator("dtype")
     @classmethod

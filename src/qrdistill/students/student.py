@@ -250,6 +250,9 @@ def load_student(
             model = get_peft_model(model, _lora_config(spec))
     if not isinstance(model, PeftModel):
         model.requires_grad_(trainable)
+    if trainable and spec.gradient_checkpointing:
+        base = model.get_base_model() if isinstance(model, PeftModel) else model
+        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.to(device)
     model.train(trainable)
     return Student(spec, model, tokenizer)
