@@ -69,6 +69,10 @@ class TaskConfig(BaseModel):
     limit_train: int | None = Field(default=None, ge=1)
     limit_test: int | None = Field(default=None, ge=1)
 
+    def limit(self, split: str) -> int | None:
+        """How many of the split's questions the run uses (the first N); ``None`` for all."""
+        return self.limit_train if split == "train" else self.limit_test
+
     @model_validator(mode="after")
     def _one_source(self) -> TaskConfig:
         has_files = self.train_data is not None and self.test_data is not None

@@ -1,6 +1,7 @@
 """The data stages on questions and paths that an import wrote into the run directory."""
 
 from qrdistill.config import parse_config
+from qrdistill.evaluate import grid
 from qrdistill.jsonl import read_records, write_records
 from qrdistill.pipeline.stages import filter_stage, generate_stage, prepare_questions
 from qrdistill.records import Path
@@ -33,6 +34,7 @@ def test_limits_apply_to_imported_questions_and_their_paths(tmp_path, capsys):
     questions = prepare_questions(cfg, run)
     assert [q.id for q in questions["synth_arith1"]["train"]] == [q.id for q in train[:2]]
     assert len(questions["synth_arith1"]["test"]) == 3
+    assert grid.test_questions(run, cfg.tasks[0]) == questions["synth_arith1"]["test"]  # what eval scores
     paths = generate_stage(cfg, run, questions)  # the imported paths, not the teacher's
     assert len(paths) == 10
     filtered = filter_stage(cfg, run, paths, questions)

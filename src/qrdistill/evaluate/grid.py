@@ -11,7 +11,7 @@ from pathlib import Path as FsPath
 
 from rich.console import Console
 
-from qrdistill.config import ZERO_SHOT, RunConfig
+from qrdistill.config import ZERO_SHOT, RunConfig, TaskConfig
 from qrdistill.evaluate.ensembles import ensemble_results
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, evaluate_student, read_generations, score_generations
 from qrdistill.evaluate.results import RunResult
@@ -37,9 +37,9 @@ def _complete(file: FsPath, n: int) -> bool:
     return file.exists() and len(read_generations(file)) == n
 
 
-def test_questions(run: RunDir, task: str) -> list[Question]:
-    """The held-out questions the run wrote for ``task``."""
-    return read_records(run.questions(task, "test"), Question)
+def test_questions(run: RunDir, task: TaskConfig) -> list[Question]:
+    """The held-out questions the run wrote for ``task`` (the first ``limit_test``)."""
+    return read_records(run.questions(task.name, "test"), Question)[: task.limit("test")]
 
 
 def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
@@ -47,7 +47,7 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
     from qrdistill.students import StudentSpec, load_student
 
     run = RunDir(cfg.run_dir)
-    questions = {tc.name: test_questions(run, tc.name) for tc in cfg.tasks}
+    questions = {tc.name: test_questions(run, tc) for tc in cfg.tasks}
     rows: list[RunResult] = []
     for spec_dict in cfg.students:
         spec = StudentSpec(**spec_dict)

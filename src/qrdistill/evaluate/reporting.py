@@ -86,7 +86,7 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)\n\n"
                                                            "Error bars: ±std over seeds; for a single seed, the run's 95% Wilson interval.")]
     train_questions = [q for tc in cfg.tasks if run.questions(tc.name, "train").exists()
-                       for q in read_records(run.questions(tc.name, "train"), Question)]
+                       for q in read_records(run.questions(tc.name, "train"), Question)[: tc.limit("train")]]
     funnel_md = _funnel_section(run, train_questions)
     if funnel_md:
         sections.append(("Filter funnel (Stage B)", funnel_md))

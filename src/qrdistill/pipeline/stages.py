@@ -39,8 +39,7 @@ def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Q
             file = run.questions(tc.name, split)
             if not file.exists():
                 write_records(file, _make_questions(tc, split, cfg.seed))
-            limit = tc.limit_train if split == "train" else tc.limit_test
-            out[tc.name][split] = read_records(file, Question)[:limit]
+            out[tc.name][split] = read_records(file, Question)[: tc.limit(split)]
         overlap = {q.question for q in out[tc.name]["train"]} & {q.question for q in out[tc.name]["test"]}
         if overlap:
             console.print(f"[yellow]warning: task {tc.name}: {len(overlap)} test question(s) also appear in train[/]")
