@@ -188,9 +188,12 @@ class Student:
         counts = mask.sum(1).cpu()
         return [float(s / c) if c else float("-inf") for s, c in zip(sums, counts)]
 
-    def save(self, out_dir: str | os.PathLike[str]) -> None:
-        """Save the PEFT adapter (or the full model) and the tokenizer; ``load_student(spec, adapter_dir=out_dir)`` reloads it."""
-        self.model.save_pretrained(out_dir)
+    def save(self, out_dir: str | os.PathLike[str], state_dict: dict[str, torch.Tensor] | None = None) -> None:
+        """Save the PEFT adapter (or the full model) and the tokenizer; ``load_student(spec, adapter_dir=out_dir)`` reloads it.
+
+        ``state_dict``: the weights to write instead of the model's own (whole weights of a sharded model).
+        """
+        self.model.save_pretrained(out_dir, state_dict=state_dict)
         self.tokenizer.save_pretrained(out_dir)
 
 

@@ -57,6 +57,9 @@ class TrainConfig(BaseModel):
     report_to: Literal["none", "tensorboard"] = "none"
     bucket_size: int = 64
     """Length bucketing: batches are formed inside shuffled groups of this many batches."""
+    sharding: Literal["none", "fsdp"] = "none"
+    """``fsdp``: shard the students over the processes with FSDP2, one unit per decoder layer
+    (also chosen by an accelerate FSDP config); ``none``: every process holds whole students (DDP)."""
 
     @field_validator("method")
     @classmethod

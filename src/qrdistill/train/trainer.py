@@ -12,7 +12,9 @@ Per optimizer step, on a batch of kept paths j and students s (docs/method.md ha
 
 Each student has its own AdamW and learning rate; router, projections and competence share one
 more. Gradients are averaged over processes by hand (all-reduce), so the same code runs in one
-process or under ``accelerate launch`` (DDP over gloo or NCCL).
+process or under ``accelerate launch`` (DDP over gloo or NCCL). With ``sharding: fsdp`` the
+students are sharded with FSDP2 (``sharding.py``), which reduces their gradients; the all-reduce
+then covers the router and peer modules only.
 
 >>> result = train(TrainConfig(output_dir="out", students=[spec_a, spec_b]), kept, questions)
 >>> result.adapters["smollm2"]            # a PEFT adapter dir: load_student(spec, adapter_dir=...)
@@ -51,9 +53,20 @@ from qrdistill.train import checkpoint as ckpt
 from qrdistill.train.alignment import pool_spans
 from qrdistill.train.config import TrainConfig
 from qrdistill.train.data import Example, build_examples, epoch_batches
-from qrdistill.train.losses import distill_loss, per_example_sum, supervised_rows, token_nll
+from qrdistill.train.losses import distill_loss, per_example_sum
 from qrdistill.train.methods import Method, get_method, select_paths
 from qrdistill.train.peer import PeerTeacher, peer_losses
+from qrdistill.train.sharding import (
+    StudentForward,
+    full_state_dict,
+    gather,
+    gather_state,
+    load_full_,
+    load_optimizer_state,
+    refuse_deepspeed,
+    resolve_sharding,
+    shard_students,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +85,8 @@ class TrainResult:
     """Wall time of the optimisation loop (no loading, encoding or saving)."""
     tokens: dict[str, float]
     """Student name -> non-padding tokens it processed in this call (all processes)."""
+    sharding: str = "none"
+    """How the students were held: ``fsdp`` (sharded over the processes) or ``none`` (whole in each)."""
 
 
 @dataclass
@@ -79,6 +94,9 @@ class _Run:
     """Everything the loop updates, gathered so checkpoints can save and restore it."""
 
     students: list[Student]
+    forwards: list[StudentForward]
+    """Each student's forward (hidden states + LM head on supervised rows); the FSDP root unit when sharded."""
+    sharded: bool
     router: Router
     peer: PeerTeacher
     state: StudentState
@@ -94,8 +112,9 @@ class _Run:
         return [*self.router.parameters(), *self.peer.parameters()]
 
     def trainable_state(self) -> dict[str, Any]:
+        """Whole weights (sharded ones gathered: every process calls this when ``sharded``)."""
         return {
-            "students": {s.name: {n: p.detach().clone() for n, p in s.model.named_parameters() if p.requires_grad} for s in self.students},
+            "students": {s.name: {n: gather(p) for n, p in s.model.named_parameters() if p.requires_grad} for s in self.students},
             "router": self.router.state_dict(),
             "peer": self.peer.state_dict(),
             "state": self.state.state_dict(),
@@ -104,10 +123,9 @@ class _Run:
     def load_trainable_state(self, saved: dict[str, Any]) -> None:
         for student in self.students:
             weights = saved["students"][student.name]
-            with torch.no_grad():
-                for name, param in student.model.named_parameters():
-                    if param.requires_grad:
-                        param.copy_(weights[name])
+            for name, param in student.model.named_parameters():
+                if param.requires_grad:
+                    load_full_(param, weights[name])
         self.router.load_state_dict(saved["router"])
         self.peer.load_state_dict(saved["peer"])
         self.state.load_state_dict(saved["state"])
@@ -177,9 +195,7 @@ def _micro_step(
     hidden, token_loss, per_char = [], [], []
     for s, student in enumerate(students):
         cols = student.collate([x.encodings[s] for x in batch])
-        h = student.hidden_states(cols["input_ids"], cols["attention_mask"])
-        rows = supervised_rows(h, cols["labels"])
-        nll = token_nll(student.lm_logits, rows.hidden, rows.targets, vocab_size=student.causal_lm.config.vocab_size)
+        h, nll, rows = run.forwards[s](cols["input_ids"], cols["attention_mask"], cols["labels"])
         sums = per_example_sum(nll, rows.example, n)
         chars = torch.tensor([x.n_chars(s) for x in batch], dtype=torch.float32, device=device)
         hidden.append(h)
@@ -270,9 +286,12 @@ def _save_checkpoint(run: _Run, config: TrainConfig, accelerator: Accelerator, f
         stage.mkdir(parents=True)
     accelerator.wait_for_everyone()
     torch.save(ckpt.rng_state(run.gate_generator), stage / f"rng-{rank}.pt")
+    if accelerator.is_main_process or run.sharded:  # gathering sharded weights takes every process
+        trainable = run.trainable_state()
+        optimizers = [gather_state(o.state_dict()) for o in run.optimizers]
     if accelerator.is_main_process:
-        torch.save(run.trainable_state(), stage / "trainable.pt")
-        torch.save({"optimizers": [o.state_dict() for o in run.optimizers], "schedulers": [s.state_dict() for s in run.schedulers]}, stage / "optim.pt")
+        torch.save(trainable, stage / "trainable.pt")
+        torch.save({"optimizers": optimizers, "schedulers": [s.state_dict() for s in run.schedulers]}, stage / "optim.pt")
         ckpt.write_json(stage / "trainer.json", {"step": run.step, "micro": run.micro, "world": accelerator.num_processes,
                                                   "routing_counts": run.routing_counts, "fingerprint": fingerprint})
     accelerator.wait_for_everyone()
@@ -302,7 +321,7 @@ def _resume(run: _Run, config: TrainConfig, accelerator: Accelerator, fingerprin
     run.load_trainable_state(torch.load(found / "trainable.pt", weights_only=False))
     optim = torch.load(found / "optim.pt", weights_only=False)
     for opt, saved in zip(run.optimizers, optim["optimizers"]):
-        opt.load_state_dict(saved)
+        load_optimizer_state(opt, saved)
     for sched, saved in zip(run.schedulers, optim["schedulers"]):
         sched.load_state_dict(saved)
     run.step, run.micro, run.routing_counts = meta["step"], meta["micro"], meta["routing_counts"]
@@ -310,13 +329,16 @@ def _resume(run: _Run, config: TrainConfig, accelerator: Accelerator, fingerprin
     return True
 
 
-def _save_outputs(run: _Run, method: Method, config: TrainConfig, out: FsPath) -> dict[str, FsPath]:
-    """Adapters under students/<name>/ (staged, then renamed); router.pt and peer.pt when the method uses them."""
+def _save_outputs(run: _Run, method: Method, config: TrainConfig, out: FsPath, weights: list[dict[str, torch.Tensor] | None]) -> dict[str, FsPath]:
+    """Adapters under students/<name>/ (staged, then renamed); router.pt and peer.pt when the method uses them.
+
+    ``weights``: per student, its gathered state dict when sharded, else None (saved from the model).
+    """
     adapters = {}
-    for student in run.students:
+    for student, state_dict in zip(run.students, weights):
         final, stage = out / "students" / student.name, out / "students" / f".tmp-{student.name}"
         shutil.rmtree(stage, ignore_errors=True)
-        student.save(stage)
+        student.save(stage, state_dict=state_dict)
         shutil.rmtree(final, ignore_errors=True)
         stage.rename(final)
         adapters[student.name] = final
@@ -352,9 +374,11 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         raise ValueError(f"method {config.method} uses peer teaching and needs >= 2 students, got {len(config.students)}")
     if config.report_to == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
         raise RuntimeError("report_to: tensorboard needs the 'tensorboard' package (pip install tensorboard), or set report_to: none")
+    refuse_deepspeed()
     # cpu=True without CUDA: a torchrun / `accelerate launch --multi_gpu` job then uses gloo on CPU
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     rank, world, main = accelerator.process_index, accelerator.num_processes, accelerator.is_main_process
+    sharded = resolve_sharding(config.sharding, world) == "fsdp"
     out = FsPath(config.output_dir)
     metrics_file, routing_file = out / "metrics.jsonl", out / "routing.jsonl"
     if not resume and ckpt.latest_checkpoint(out) is not None:
@@ -366,6 +390,9 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
 
     _seed_everything(config.seed)
     students = [load_student(spec, device=str(accelerator.device), seed=config.seed) for spec in config.students]
+    forwards = [StudentForward(s) for s in students]
+    if sharded:
+        shard_students(forwards, accelerator.device, world)
     examples = build_examples(paths, questions, students, progress=main)
     text_emb = _path_embeddings(examples, config, accelerator) if method.routing == "learned" else None
     styles = sorted({p.style for p in paths})
@@ -382,7 +409,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     optimizers = [torch.optim.AdamW(s.trainable_parameters(), lr=s.spec.learning_rate, weight_decay=config.weight_decay) for s in students]
     optimizers.append(torch.optim.AdamW([*router.parameters(), *peer.parameters()], lr=config.learning_rate, weight_decay=config.weight_decay))
     run = _Run(
-        students=students, router=router, peer=peer, state=state, optimizers=optimizers,
+        students=students, forwards=forwards, sharded=sharded, router=router, peer=peer, state=state, optimizers=optimizers,
         schedulers=[_linear_schedule(o, warmup, total_steps) for o in optimizers],
         gate_generator=torch.Generator().manual_seed(config.seed * 1009 + rank + 1),
     )
@@ -412,7 +439,8 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     tokens = {s.name: 0.0 for s in students}
     started, last = time.perf_counter(), {}
     batches_epoch, batches = -1, []
-    all_params = [p for s in students for p in s.trainable_parameters()] + run.aux_parameters()
+    student_params = [] if sharded else [p for s in students for p in s.trainable_parameters()]  # FSDP reduces them
+    synced_params = student_params + run.aux_parameters()
 
     while run.step < total_steps:
         step_stats: dict[str, torch.Tensor] = {}
@@ -431,7 +459,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
             for key, value in stats.items():
                 step_stats[key] = step_stats.get(key, 0.0) + value / config.gradient_accumulation_steps
             run.micro += 1
-        _sync_gradients(all_params, world)
+        _sync_gradients(synced_params, world)
         for student in students:
             torch.nn.utils.clip_grad_norm_(student.trainable_parameters(), config.max_grad_norm)
         torch.nn.utils.clip_grad_norm_(run.aux_parameters(), config.max_grad_norm)
@@ -470,12 +498,14 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     seconds = time.perf_counter() - started
 
     adapters = {s.name: out / "students" / s.name for s in students}
+    weights = [full_state_dict(s.model) if sharded else None for s in students]
     if main:
-        adapters = _save_outputs(run, method, config, out)
+        adapters = _save_outputs(run, method, config, out, weights)
         metrics.close()
         routing_log.close()
         if tensorboard is not None:
             tensorboard.close()
         _summary(run, last, seconds, tokens, config)
     accelerator.wait_for_everyone()
-    return TrainResult(output_dir=out, adapters=adapters, metrics=metrics_file, routing=routing_file, steps=run.step, train_seconds=seconds, tokens=tokens)
+    return TrainResult(output_dir=out, adapters=adapters, metrics=metrics_file, routing=routing_file, steps=run.step, train_seconds=seconds, tokens=tokens,
+                       sharding="fsdp" if sharded else "none")
