@@ -16,7 +16,7 @@ def test_routing_rates_last_record_of_an_epoch_wins(tmp_path):
     rates = read_routing_rates(tmp_path)
     assert rates == {0: {"cot": {"a": 0.5, "b": 0.75}}, 1: {"cot": {"a": 0.25}, "tot": {"b": 1.0}}}
     table = routing_table(rates).splitlines()
-    assert table[0] == "| epoch | style | a | b |"
+    assert table[0] == "| epoch | source | a | b |"
     assert "| 0 | cot | 0.50 | 0.75 |" in table and "| 1 | tot | — | 1.00 |" in table
 
 

@@ -17,7 +17,7 @@ Rates = dict[int, dict[str, dict[str, float]]]
 
 
 def read_routing_rates(train_dir: FsPath) -> Rates:
-    """{epoch: {style: {student: share routed}}} from ``routing.jsonl``; {} when absent.
+    """{epoch: {source: {student: share routed}}} from ``routing.jsonl``; {} when absent.
 
     An epoch may be logged several times (partial counts); the last record wins.
     """
@@ -28,9 +28,9 @@ def read_routing_rates(train_dir: FsPath) -> Rates:
 
 
 def routing_table(rates: Rates) -> str:
-    """Markdown: one row per (epoch, style), one column per student."""
+    """Markdown: one row per (epoch, source: style or teacher / style), one column per student."""
     students = sorted({st for e in rates.values() for s in e.values() for st in s})
-    lines = ["| epoch | style | " + " | ".join(students) + " |", "|---|---|" + "---|" * len(students)]
+    lines = ["| epoch | source | " + " | ".join(students) + " |", "|---|---|" + "---|" * len(students)]
     for epoch in sorted(rates):
         for style in sorted(rates[epoch]):
             cells = [f"{rates[epoch][style][st]:.2f}" if st in rates[epoch][style] else "—" for st in students]
