@@ -7,6 +7,7 @@ import pytest
 import torch
 from peft import PeftModel
 
+from qrdistill.records import Path
 from qrdistill.students import load_student
 from qrdistill.train import trainer as trainer_module
 from qrdistill.train.config import TrainConfig
@@ -117,3 +118,13 @@ def test_missing_question_is_named(tmp_path, data):
     del questions["q3"]
     with pytest.raises(KeyError, match=r"q3\|cot\|0\|fixture.*--questions"):
         train(_config(tmp_path, data), paths, questions)
+
+
+def test_routing_is_counted_per_teacher_and_style_when_several_teachers_wrote_the_paths():
+    def path(teacher, style):
+        return Path(question_id="q", task="synth_arith", style=style, teacher=teacher, text="t")
+
+    one = [path("synthetic", "cot"), path("synthetic", "program")]
+    assert trainer_module.routing_sources(one) == ["cot", "program"]
+    several = [path("palm-540b", "cot"), path("gpt-3.5-turbo", "cot"), path("code-davinci-002", "program")]
+    assert trainer_module.routing_sources(several) == ["palm-540b / cot", "gpt-3.5-turbo / cot", "code-davinci-002 / program"]

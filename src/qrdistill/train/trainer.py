@@ -188,7 +188,7 @@ def _micro_step(
     config: TrainConfig,
     text_emb: torch.Tensor | None,
     accelerator: Accelerator,
-) -> tuple[torch.Tensor, dict[str, torch.Tensor], Gates, torch.Tensor]:
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], Gates]:
     """Loss of one micro-batch (this process's share) and its detached statistics."""
     students, n, device = run.students, len(batch), accelerator.device
     stats: dict[str, torch.Tensor] = {}
@@ -241,15 +241,25 @@ def _micro_step(
         stats |= {"l_align": terms.align.detach(), "l_spread": terms.spread.detach(), "l_comp": terms.comp.detach()}
         stats |= {f"gamma/{st.name}": terms.gamma[:, s].mean() for s, st in enumerate(students)}
     stats["loss"] = loss.detach()
-    return loss, stats, gates, style_ids
+    return loss, stats, gates
 
 
-def _count_routing(run: _Run, gates: Gates, style_ids: torch.Tensor, accelerator: Accelerator) -> None:
-    hard, ids = accelerator.gather(gates.hard.detach()), accelerator.gather(style_ids)
+def routing_sources(paths: Sequence[Path]) -> list[str]:
+    """The label routing rates are counted under, per path: its style, or ``teacher / style``
+    when the paths come from more than one teacher.
+
+    >>> routing_sources([Path(..., teacher="palm", style="cot"), Path(..., teacher="codex", style="program")])
+    ['palm / cot', 'codex / program']
+    """
+    several = len({p.teacher for p in paths}) > 1
+    return [f"{p.teacher} / {p.style}" if several else p.style for p in paths]
+
+
+def _count_routing(run: _Run, gates: Gates, source_ids: torch.Tensor, sources: Sequence[str], accelerator: Accelerator) -> None:
+    hard, ids = accelerator.gather(gates.hard.detach()), accelerator.gather(source_ids)
     counts = run.routing_counts if run.routing_counts is not None else {}
-    for row, style_id in zip(hard.tolist(), ids.tolist()):
-        style = run.router.styles[style_id]
-        entry = counts.setdefault(style, [0.0] * (len(row) + 1))
+    for row, source_id in zip(hard.tolist(), ids.tolist()):
+        entry = counts.setdefault(sources[source_id], [0.0] * (len(row) + 1))
         for s, g in enumerate(row):
             entry[s] += g
         entry[-1] += 1
@@ -257,13 +267,14 @@ def _count_routing(run: _Run, gates: Gates, style_ids: torch.Tensor, accelerator
 
 
 def _routing_record(run: _Run, epoch: int, complete: bool, step: int) -> dict[str, Any]:
-    """Assignment rates per style x student for one epoch; ``step``: the optimizer step it belongs to."""
+    """Assignment rates per source (``routing_sources``) x student for one epoch; ``step``: the
+    optimizer step it belongs to."""
     counts = run.routing_counts or {}
     names = [s.name for s in run.students]
-    rates = {style: {name: c[i] / c[-1] for i, name in enumerate(names)} for style, c in sorted(counts.items())}
+    rates = {source: {name: c[i] / c[-1] for i, name in enumerate(names)} for source, c in sorted(counts.items())}
     total = sum(c[-1] for c in counts.values())
     overall = {name: sum(c[i] for c in counts.values()) / max(total, 1) for i, name in enumerate(names)}
-    n = {style: int(c[-1]) for style, c in sorted(counts.items())}
+    n = {source: int(c[-1]) for source, c in sorted(counts.items())}
     return {"epoch": epoch, "step": step, "complete": complete, "rates": rates, "overall": overall, "n": n}
 
 
@@ -353,7 +364,8 @@ def _save_outputs(run: _Run, method: Method, config: TrainConfig, out: FsPath, w
 
 
 def _summary(run: _Run, last: dict[str, float], seconds: float, tokens: dict[str, float], config: TrainConfig) -> None:
-    table = Table(title=f"{config.method}: {run.step} steps in {seconds:.0f}s ({config.output_dir})")
+    held = ", students sharded with FSDP2" if run.sharded else ""
+    table = Table(title=f"{config.method}: {run.step} steps in {seconds:.0f}s{held} ({config.output_dir})")
     for col in ("student", "last CE", "gate rate", "tokens/s"):
         table.add_column(col)
     for s in run.students:
@@ -428,6 +440,9 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     accelerator.wait_for_everyone()
 
     lengths = [e.length for e in examples]
+    labels = routing_sources([e.path for e in examples])
+    sources = sorted(set(labels))
+    source_ids = [sources.index(label) for label in labels]
     tensorboard = None
     if main and config.report_to == "tensorboard":
         from torch.utils.tensorboard import SummaryWriter
@@ -453,9 +468,9 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
             if epoch != batches_epoch:
                 batches, batches_epoch = epoch_batches(lengths, global_batch, config.seed, epoch, config.bucket_size), epoch
             mine = batches[position][rank * config.per_device_train_batch_size : (rank + 1) * config.per_device_train_batch_size]
-            loss, stats, gates, style_ids = _micro_step([examples[i] for i in mine], mine, run, method, config, text_emb, accelerator)
+            loss, stats, gates = _micro_step([examples[i] for i in mine], mine, run, method, config, text_emb, accelerator)
             (loss / config.gradient_accumulation_steps).backward()
-            _count_routing(run, gates, style_ids, accelerator)
+            _count_routing(run, gates, torch.tensor([source_ids[i] for i in mine], device=accelerator.device), sources, accelerator)
             for key, value in stats.items():
                 step_stats[key] = step_stats.get(key, 0.0) + value / config.gradient_accumulation_steps
             run.micro += 1
