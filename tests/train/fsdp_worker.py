@@ -2,7 +2,8 @@
 
 multi_path (sharded) to compare with one process; qr_distill unsharded and sharded (same per-rank
 gates, so the two must agree); then the sharded qr_distill's last checkpoint is moved aside and
-the run resumed from the one before, which must redo the last step exactly.
+the run resumed from the one before, which must redo the last step exactly. Full fine-tuning with
+gradient accumulation, unsharded and sharded.
 """
 
 import shutil
@@ -24,6 +25,12 @@ assert result.sharding == "fsdp", result.sharding
 for sharding in ("none", "fsdp"):
     cfg = TrainConfig(output_dir=str(out / f"qr_{sharding}"), method="qr_distill", max_steps=3, save_steps=1, sharding=sharding, **common)
     train(cfg, paths, questions)
+
+full = [spec.model_copy(update={"lora_r": None, "learning_rate": 1e-4}) for spec in tiny_specs()]
+for sharding in ("none", "fsdp"):  # full fine-tuning (Gemma's tied head trains too), 2 accumulated micro-batches
+    cfg_full = TrainConfig(output_dir=str(out / f"full_{sharding}"), method="no_route", students=full, max_steps=2,
+                           per_device_train_batch_size=1, gradient_accumulation_steps=2, seed=5, sharding=sharding)
+    train(cfg_full, paths, questions)
 
 resumed = out / "qr_fsdp"
 if dist.get_rank() == 0:

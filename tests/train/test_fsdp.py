@@ -1,7 +1,8 @@
 """Students sharded with FSDP2 over 2 CPU processes (gloo), launched with configs/accelerate/cpu-ddp.yaml.
 
-One launch (fsdp_worker.py) trains multi_path sharded, qr_distill unsharded and sharded, and
-resumes the sharded qr_distill from its next-to-last checkpoint. Sharding must change nothing
+One launch (fsdp_worker.py) trains multi_path sharded, qr_distill unsharded and sharded,
+no_route with full fine-tuning unsharded and sharded, and resumes the sharded qr_distill from its
+next-to-last checkpoint. Sharding must change nothing
 but where the weights live: the same losses, checkpoints and adapters.
 """
 
@@ -93,3 +94,12 @@ def test_sharded_run_resumes_exactly(launched):
     _assert_same_tensors(torch.load(resumed / step3 / "trainable.pt"), torch.load(whole / step3 / "trainable.pt"))
     for name in ("smol", "gemma"):
         _assert_same_tensors(load_file(resumed / "students" / name / ADAPTER), load_file(whole / "students" / name / ADAPTER))
+
+
+def test_sharded_full_fine_tuning_with_accumulation_matches_unsharded(launched):
+    plain, sharded = launched / "full_none", launched / "full_fsdp"
+    _assert_same_metrics(_metrics(sharded / "metrics.jsonl"), _metrics(plain / "metrics.jsonl"))
+    for name in ("smol", "gemma"):
+        saved = load_file(sharded / "students" / name / "model.safetensors")
+        assert any("embed_tokens" in k for k in saved)
+        _assert_same_tensors(saved, load_file(plain / "students" / name / "model.safetensors"))
