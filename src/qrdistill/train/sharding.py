@@ -9,9 +9,10 @@ the head whole exactly while it is used, although the head runs outside the deco
 FSDP reduce-scatters the students' gradients; the trainer all-reduces only the router's and the
 peer modules'. Frozen base weights and trainable LoRA weights share the units.
 
-Sharded weights are DTensors: checkpoints and adapters gather them whole on CPU first
-(``gather``, ``gather_state``, ``full_state_dict``: collectives that every process calls in the
-same order), and resume scatters them back (``load_full_``, ``load_optimizer_state``).
+Sharded weights are DTensors: checkpoints and adapters gather them whole, one tensor at a time, to
+CPU on rank 0 (``gather``, ``gather_state``, ``full_state_dict``: collectives that every process
+calls in the same order), so files have the unsharded layout; resume scatters them back
+(``load_full_``, ``load_optimizer_state``).
 
 >>> forwards = [StudentForward(s) for s in students]
 >>> if resolve_sharding(config.sharding, accelerator.num_processes) == "fsdp":
@@ -27,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import torch
+import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 from torch.distributed.tensor import DTensor, distribute_tensor
@@ -115,14 +117,16 @@ def shard_students(forwards: Sequence[StudentForward], device: torch.device, wor
 
 
 def gather(tensor: torch.Tensor) -> torch.Tensor:
-    """The whole tensor, detached: all-gathered to CPU if sharded (a collective), else a clone in place."""
+    """The whole tensor, detached: if sharded, all-gathered (a collective) to CPU on rank 0 only (other
+    ranks get an empty placeholder, so they never hold a whole copy); else a clone in place."""
     if isinstance(tensor, DTensor):
-        return tensor.detach().full_tensor().cpu()
+        full = tensor.detach().full_tensor()
+        return full.cpu() if dist.get_rank() == 0 else full.new_empty(0, device="cpu")
     return tensor.detach().clone()
 
 
 def gather_state(obj: Any) -> Any:
-    """``obj`` (e.g. an optimizer ``state_dict()``) with every sharded tensor gathered whole on CPU."""
+    """``obj`` (e.g. an optimizer ``state_dict()``) with every sharded tensor ``gather``ed."""
     if isinstance(obj, DTensor):
         return gather(obj)
     if isinstance(obj, dict):
@@ -133,7 +137,7 @@ def gather_state(obj: Any) -> Any:
 
 
 def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """Trainable weights and buffers of ``model``, whole, on CPU: what ``save_pretrained(state_dict=...)`` needs."""
+    """Trainable weights and buffers of ``model``, ``gather``ed: what ``save_pretrained(state_dict=...)`` needs."""
     keep = {n for n, p in model.named_parameters() if p.requires_grad} | {n for n, _ in model.named_buffers()}
     return {k: gather(v) for k, v in model.state_dict().items() if k in keep}
 

@@ -112,7 +112,7 @@ class _Run:
         return [*self.router.parameters(), *self.peer.parameters()]
 
     def trainable_state(self) -> dict[str, Any]:
-        """Whole weights (sharded ones gathered: every process calls this when ``sharded``)."""
+        """Whole weights (sharded ones gathered to rank 0: every process calls this when ``sharded``)."""
         return {
             "students": {s.name: {n: gather(p) for n, p in s.model.named_parameters() if p.requires_grad} for s in self.students},
             "router": self.router.state_dict(),
