@@ -401,7 +401,10 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         raise ValueError(f"method {config.method}: none of the {len(kept)} paths given is usable (status ok, kept / answer-checked)")
 
     _seed_everything(config.seed)
-    students = [load_student(spec, device=str(accelerator.device), seed=config.seed) for spec in config.students]
+    # sharded: loaded on CPU; fully_shard moves one unit at a time to the accelerator as it shards it,
+    # so no process ever holds a whole student in accelerator memory
+    load_on = "cpu" if sharded else str(accelerator.device)
+    students = [load_student(spec, device=load_on, seed=config.seed) for spec in config.students]
     forwards = [StudentForward(s) for s in students]
     if sharded:
         shard_students(forwards, accelerator.device, world)
