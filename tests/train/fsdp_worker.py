@@ -6,6 +6,7 @@ the run resumed from the one before, which must redo the last step exactly. Full
 gradient accumulation, unsharded and sharded.
 """
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ result = train(TrainConfig(output_dir=str(out / "multi_path"), method="multi_pat
 assert result.sharding == "fsdp", result.sharding
 for sharding in ("none", "fsdp"):
     cfg = TrainConfig(output_dir=str(out / f"qr_{sharding}"), method="qr_distill", max_steps=3, save_steps=1, sharding=sharding, **common)
-    train(cfg, paths, questions)
+    resident = train(cfg, paths, questions).resident_bytes
+    (out / f"qr_{sharding}" / f"resident-{dist.get_rank()}.json").write_text(json.dumps(resident))
 
 full = [spec.model_copy(update={"lora_r": None, "learning_rate": 1e-4}) for spec in tiny_specs()]
 for sharding in ("none", "fsdp"):  # full fine-tuning (Gemma's tied head trains too), 2 accumulated micro-batches
@@ -33,6 +35,7 @@ for sharding in ("none", "fsdp"):  # full fine-tuning (Gemma's tied head trains 
     train(cfg_full, paths, questions)
 
 resumed = out / "qr_fsdp"
+dist.barrier()  # every rank's resident-*.json is written
 if dist.get_rank() == 0:
     shutil.copytree(resumed, out / "qr_fsdp_uninterrupted")
     shutil.rmtree(resumed / "checkpoints" / "step-000003")

@@ -85,6 +85,11 @@ def test_sharded_learned_routing_matches_unsharded(launched):
     for name in ("smol", "gemma"):
         _assert_same_tensors(load_file(sharded / "students" / name / ADAPTER), load_file(plain / "students" / name / ADAPTER))
     _assert_same_tensors(torch.load(sharded / "router.pt"), torch.load(plain / "router.pt"))
+    for rank in (0, 1):  # each process holds about half of each student (weights + AdamW state)
+        whole = json.loads((plain / f"resident-{rank}.json").read_text())
+        half = json.loads((sharded / f"resident-{rank}.json").read_text())
+        for name, size in whole.items():
+            assert 0.45 * size < half[name] < 0.55 * size, (rank, name, half[name], size)
 
 
 def test_sharded_run_resumes_exactly(launched):

@@ -142,6 +142,16 @@ def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: gather(v) for k, v in model.state_dict().items() if k in keep}
 
 
+def resident_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    """Bytes this process holds of ``model``'s weights and ``optimizer``'s state (its shards when sharded).
+
+    >>> resident_bytes(student.model, optimizers[0]) / 2**20      # MB of one student in this process
+    """
+    states = [v for state in optimizer.state.values() for v in state.values() if isinstance(v, torch.Tensor)]
+    local = [t.to_local() if isinstance(t, DTensor) else t for t in [*model.parameters(), *states]]
+    return sum(t.numel() * t.element_size() for t in local)
+
+
 def _shard_like(full: torch.Tensor, like: DTensor) -> DTensor:
     return distribute_tensor(full.to(like.device), like.device_mesh, like.placements)
 

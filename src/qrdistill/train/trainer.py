@@ -64,6 +64,7 @@ from qrdistill.train.sharding import (
     load_full_,
     load_optimizer_state,
     refuse_deepspeed,
+    resident_bytes,
     resolve_sharding,
     shard_students,
 )
@@ -85,8 +86,10 @@ class TrainResult:
     """Wall time of the optimisation loop (no loading, encoding or saving)."""
     tokens: dict[str, float]
     """Student name -> non-padding tokens it processed in this call (all processes)."""
-    sharding: str = "none"
+    sharding: str
     """How the students were held: ``fsdp`` (sharded over the processes) or ``none`` (whole in each)."""
+    resident_bytes: dict[str, int]
+    """Student name -> bytes of its weights + optimizer state held by this process at the end."""
 
 
 @dataclass
@@ -363,13 +366,14 @@ def _save_outputs(run: _Run, method: Method, config: TrainConfig, out: FsPath, w
     return adapters
 
 
-def _summary(run: _Run, last: dict[str, float], seconds: float, tokens: dict[str, float], config: TrainConfig) -> None:
+def _summary(run: _Run, last: dict[str, float], seconds: float, tokens: dict[str, float], resident: dict[str, int], config: TrainConfig) -> None:
     held = ", students sharded with FSDP2" if run.sharded else ""
     table = Table(title=f"{config.method}: {run.step} steps in {seconds:.0f}s{held} ({config.output_dir})")
-    for col in ("student", "last CE", "gate rate", "tokens/s"):
+    for col in ("student", "last CE", "gate rate", "tokens/s", "weights+optim MB/process"):
         table.add_column(col)
     for s in run.students:
-        table.add_row(s.name, f"{last.get(f'ce/{s.name}', float('nan')):.3f}", f"{last.get(f'rate/{s.name}', float('nan')):.2f}", f"{tokens[s.name] / max(seconds, 1e-9):.0f}")
+        table.add_row(s.name, f"{last.get(f'ce/{s.name}', float('nan')):.3f}", f"{last.get(f'rate/{s.name}', float('nan')):.2f}",
+                      f"{tokens[s.name] / max(seconds, 1e-9):.0f}", f"{resident[s.name] / 2**20:.0f}")
     Console(stderr=True).print(table)
 
 
@@ -516,6 +520,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     seconds = time.perf_counter() - started
 
     adapters = {s.name: out / "students" / s.name for s in students}
+    resident = {s.name: resident_bytes(s.model, opt) for s, opt in zip(students, optimizers)}
     weights = [full_state_dict(s.model) if sharded else None for s in students]
     if main:
         adapters = _save_outputs(run, method, config, out, weights)
@@ -523,7 +528,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         routing_log.close()
         if tensorboard is not None:
             tensorboard.close()
-        _summary(run, last, seconds, tokens, config)
+        _summary(run, last, seconds, tokens, resident, config)
     accelerator.wait_for_everyone()
     return TrainResult(output_dir=out, adapters=adapters, metrics=metrics_file, routing=routing_file, steps=run.step, train_seconds=seconds, tokens=tokens,
-                       sharding="fsdp" if sharded else "none")
+                       sharding="fsdp" if sharded else "none", resident_bytes=resident)
