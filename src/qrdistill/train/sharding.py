@@ -84,7 +84,6 @@ def resolve_sharding(configured: Sharding, world: int, env: Mapping[str, str] = 
     >>> resolve_sharding("none", 2, {"ACCELERATE_USE_FSDP": "true"})
     'fsdp'
     """
-    refuse_deepspeed(env)
     wanted = configured == "fsdp" or _env_flag(env, "ACCELERATE_USE_FSDP")
     if wanted and world == 1:
         log.warning("sharding: fsdp over 1 process shards nothing; training unsharded")
