@@ -65,7 +65,7 @@ def test_sharded_multi_path_matches_one_process_and_its_adapters_load(launched, 
 
     sharded = launched / "multi_path"
     for a, b in zip(_metrics(sharded / "metrics.jsonl"), _metrics(tmp_path / "single" / "metrics.jsonl")):
-        for key in ("ce/smol", "ce/gemma", "loss", "tokens/smol", "supervised_tokens/gemma"):
+        for key in ("ce/smol", "ce/gemma", "loss", "tokens/smol", "supervised_tokens/gemma", "grad_norm/smol", "grad_norm/gemma"):
             assert a[key] == pytest.approx(b[key], rel=1e-4), (a["step"], key)
     for spec in data.tiny_specs():
         saved = load_file(sharded / "students" / spec.name / ADAPTER)

@@ -115,11 +115,16 @@ def shard_students(forwards: Sequence[StudentForward], device: torch.device, wor
         fully_shard(forward, mesh=mesh)
 
 
+def whole(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` itself, or all of a sharded one on every process (a collective)."""
+    return tensor.full_tensor() if isinstance(tensor, DTensor) else tensor
+
+
 def gather(tensor: torch.Tensor) -> torch.Tensor:
     """The whole tensor, detached: if sharded, all-gathered (a collective) to CPU on rank 0 only (other
     ranks get an empty placeholder, so they never hold a whole copy); else a clone in place."""
     if isinstance(tensor, DTensor):
-        full = tensor.detach().full_tensor()
+        full = whole(tensor.detach())
         return full.cpu() if dist.get_rank() == 0 else full.new_empty(0, device="cpu")
     return tensor.detach().clone()
 

@@ -67,6 +67,7 @@ from qrdistill.train.sharding import (
     resident_bytes,
     resolve_sharding,
     shard_students,
+    whole,
 )
 
 log = logging.getLogger(__name__)
@@ -482,9 +483,8 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
                 step_stats[key] = step_stats.get(key, 0.0) + value / config.gradient_accumulation_steps
             run.micro += 1
         _sync_gradients(synced_params, world)
-        for student in students:
-            torch.nn.utils.clip_grad_norm_(student.trainable_parameters(), config.max_grad_norm)
-        torch.nn.utils.clip_grad_norm_(run.aux_parameters(), config.max_grad_norm)
+        norms = {f"grad_norm/{s.name}": torch.nn.utils.clip_grad_norm_(s.trainable_parameters(), config.max_grad_norm) for s in students}
+        norms["grad_norm/router"] = torch.nn.utils.clip_grad_norm_(run.aux_parameters(), config.max_grad_norm)
         for opt, sched in zip(optimizers, run.schedulers):
             opt.step()
             sched.step()
@@ -494,6 +494,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         keys = sorted(step_stats)
         reduced = accelerator.reduce(torch.stack([step_stats[k].float().reshape(()) for k in keys]), reduction="mean")
         last = dict(zip(keys, reduced.tolist()))
+        last |= {key: float(whole(norm)) for key, norm in norms.items()}  # pre-clipping norms of the averaged gradients
         for key in keys:  # token counts: totals over processes and accumulation, not means
             if key.startswith(("tokens/", "supervised_tokens/")):
                 last[key] *= world * config.gradient_accumulation_steps
