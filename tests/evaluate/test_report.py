@@ -2,10 +2,13 @@ import json
 
 import pytest
 
+from qrdistill.config import parse_config
 from qrdistill.evaluate.aggregate import average_over_tasks
 from qrdistill.evaluate.report import accuracy_table, build_report, verdicts
+from qrdistill.evaluate.reporting import provenance
 from qrdistill.evaluate.results import RunResult, read_results, write_results
 from qrdistill.jsonl import RecordError
+from qrdistill.records import Path
 
 TASKS = ["synth_arith", "synth_date"]
 
@@ -91,3 +94,14 @@ def test_each_row_appears_once_when_methods_repeat(runs):
     text = build_report(runs, methods=["zero_shot", "qr_distill", "zero_shot", "qr_distill"], students=["small", "small"],
                         tasks=TASKS, provenance=[])
     assert text.count("| small | qr_distill | 65.0 ± 5.0 |") == 1
+
+
+def test_provenance_names_the_imported_teachers():
+    cfg = parse_config({"run_dir": "r", "tasks": [{"name": "svamp", "train_data": "a.jsonl", "test_data": "b.jsonl", "limit_test": 60}],
+                        "students": [{"name": "s", "model": "tiny:smollm2"}]})
+    paths = [Path(question_id=f"q{i}", task="svamp", style=style, teacher=teacher, text="t")
+             for i, (teacher, style) in enumerate([("palm-540b", "cot"), ("palm-540b", "cot"), ("code-davinci-002", "program")])]
+    lines = provenance(cfg, paths)
+    assert "teachers (imported paths, as counted before filtering): `code-davinci-002` program (1), `palm-540b` cot (2)" in lines
+    assert any("(first 60 test questions)" in line for line in lines)
+    assert not any("None" in line for line in lines)

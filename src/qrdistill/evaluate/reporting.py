@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 
@@ -21,8 +24,9 @@ from qrdistill.rundir import RunDir
 console = Console(stderr=True)
 
 
-def provenance(cfg: RunConfig) -> list[str]:
-    """What the run used, with everything synthetic labelled as such."""
+def provenance(cfg: RunConfig, paths: Sequence[Path] = ()) -> list[str]:
+    """What the run used, with everything synthetic labelled as such; ``paths``: the run's teacher
+    paths, which name their teachers when no teacher is configured (imported paths)."""
     lines = []
     for tc in cfg.tasks:
         if tc.synthetic is not None:
@@ -35,8 +39,12 @@ def provenance(cfg: RunConfig) -> list[str]:
     if backend == "synthetic":
         lines.append("teacher: **synthetic** (built-in generator that writes each known solution in every style and "
                      "injects wrong and spurious paths at known rates; not an LLM)")
-    else:
+    elif "teacher" in cfg.generate or "backend" in cfg.generate:
         lines.append(f"teacher: `{cfg.generate.get('model')}` via `{backend}`")
+    else:
+        sources = Counter(f"`{p.teacher}` {p.style}" for p in paths)
+        lines.append("teachers (imported paths, as counted before filtering): "
+                     + (", ".join(f"{name} ({n})" for name, n in sorted(sources.items())) or "none found"))
     judge = cfg.filter.get("judge", "none")
     verifiers = cfg.filter.get("verifiers", [])
     verifiers = verifiers.split(",") if isinstance(verifiers, str) else list(verifiers)
@@ -102,6 +110,6 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     if curves:
         loss_curves(curves, run.plots / "loss.png")
         sections.append(("Training loss (distillation CE per student)", "![loss](plots/loss.png)"))
-    text = build_report(runs, methods=methods, students=students, tasks=tasks, provenance=provenance(cfg), sections=sections)
+    text = build_report(runs, methods=methods, students=students, tasks=tasks, provenance=provenance(cfg, read_records(run.filtered, Path) if run.filtered.exists() else []), sections=sections)
     write_atomic(run.report, text)
     print_summary(runs, cfg)
