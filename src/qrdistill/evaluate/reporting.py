@@ -103,7 +103,7 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
         if rates:
             png = run.plots / f"routing_{method}.png"
             routing_heatmaps(rates, png)
-            sections.append((f"Routing rates per style × student ({method}, seed {cfg.seeds[0]})",
+            sections.append((f"Routing rates per source × student ({method}, seed {cfg.seeds[0]})",
                              routing_table(rates) + f"\n\n![routing]({png.relative_to(run.root)})"))
     curves = {f"{m} seed{s}": c for m in cfg.trained_methods for s in cfg.seeds[:1]
               if (c := read_loss_curves(run.train(m, s)))}
