@@ -255,7 +255,7 @@ def load_student(
         model.requires_grad_(trainable)
     if trainable and spec.gradient_checkpointing:
         base = model.get_base_model() if isinstance(model, PeftModel) else model
-        base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        base.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     model.to(device)
     model.train(trainable)
     return Student(spec, model, tokenizer)
