@@ -34,7 +34,7 @@ def test_limits_apply_to_imported_questions_and_their_paths(tmp_path, capsys):
     questions = prepare_questions(cfg, run)
     assert [q.id for q in questions["synth_arith1"]["train"]] == [q.id for q in train[:2]]
     assert len(questions["synth_arith1"]["test"]) == 3
-    assert grid.test_questions(run, cfg.tasks[0]) == questions["synth_arith1"]["test"]  # what eval scores
+    assert grid.run_questions(run, cfg.tasks[0], "test") == questions["synth_arith1"]["test"]  # what eval scores
     paths = generate_stage(cfg, run, questions)  # the imported paths, not the teacher's
     assert len(paths) == 10
     filtered = filter_stage(cfg, run, paths, questions)

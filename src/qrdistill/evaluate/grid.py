@@ -37,9 +37,10 @@ def _complete(file: FsPath, n: int) -> bool:
     return file.exists() and len(read_generations(file)) == n
 
 
-def test_questions(run: RunDir, task: TaskConfig) -> list[Question]:
-    """The held-out questions the run wrote for ``task`` (the first ``limit_test``)."""
-    return read_records(run.questions(task.name, "test"), Question)[: task.limit("test")]
+def run_questions(run: RunDir, task: TaskConfig, split: str) -> list[Question]:
+    """The ``split`` questions the run wrote (or an import wrote) for ``task``: the first
+    ``limit_train``/``limit_test`` of them, all without a limit."""
+    return read_records(run.questions(task.name, split), Question)[: task.limit(split)]
 
 
 def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
@@ -47,7 +48,7 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
     from qrdistill.students import StudentSpec, load_student
 
     run = RunDir(cfg.run_dir)
-    questions = {tc.name: test_questions(run, tc) for tc in cfg.tasks}
+    questions = {tc.name: run_questions(run, tc, "test") for tc in cfg.tasks}
     rows: list[RunResult] = []
     for spec_dict in cfg.students:
         spec = StudentSpec(**spec_dict)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from qrdistill.config import RunConfig
 from qrdistill.evaluate.aggregate import average_over_tasks, ordered
+from qrdistill.evaluate.grid import run_questions
 from qrdistill.evaluate.plots import accuracy_bars, loss_curves, routing_heatmaps
 from qrdistill.evaluate.report import METHOD_ORDER, build_report, funnel_markdown
 from qrdistill.evaluate.results import RunResult, write_results
@@ -35,11 +36,11 @@ def provenance(cfg: RunConfig, paths: Sequence[Path] = ()) -> list[str]:
         else:
             lines.append(f"task `{tc.name}`: train `{tc.train_data}`, test `{tc.test_data}`"
                          + (f" (first {tc.limit_test} test questions)" if tc.limit_test else ""))
-    backend = cfg.generate.get("teacher", cfg.generate.get("backend", "?"))
+    backend = cfg.generate.get("teacher", cfg.generate.get("backend"))
     if backend == "synthetic":
         lines.append("teacher: **synthetic** (built-in generator that writes each known solution in every style and "
                      "injects wrong and spurious paths at known rates; not an LLM)")
-    elif "teacher" in cfg.generate or "backend" in cfg.generate:
+    elif backend is not None:
         lines.append(f"teacher: `{cfg.generate.get('model')}` via `{backend}`")
     else:
         sources = Counter(f"`{p.teacher}` {p.style}" for p in paths)
@@ -59,12 +60,12 @@ def provenance(cfg: RunConfig, paths: Sequence[Path] = ()) -> list[str]:
     return lines
 
 
-def _funnel_section(run: RunDir, questions: list[Question]) -> str | None:
-    if not run.filtered.exists():
+def _funnel_section(run: RunDir, filtered: list[Path], questions: list[Question]) -> str | None:
+    if not filtered:
         return None
     from qrdistill.quality.funnel import funnel, plot_funnel
 
-    counts = funnel(read_records(run.filtered, Path), questions)
+    counts = funnel(filtered, questions)
     plot_funnel(counts, run.plots / "funnel.png")
     return funnel_markdown(counts) + "\n\n![filter funnel](plots/funnel.png)"
 
@@ -93,9 +94,9 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     accuracy_bars(runs, methods, students, tasks, run.plots / "accuracy.png")
     sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)\n\n"
                                                            "Error bars: ±std over seeds; for a single seed, the run's 95% Wilson interval.")]
-    train_questions = [q for tc in cfg.tasks if run.questions(tc.name, "train").exists()
-                       for q in read_records(run.questions(tc.name, "train"), Question)[: tc.limit("train")]]
-    funnel_md = _funnel_section(run, train_questions)
+    train_questions = [q for tc in cfg.tasks if run.questions(tc.name, "train").exists() for q in run_questions(run, tc, "train")]
+    paths = read_records(run.filtered, Path) if run.filtered.exists() else []
+    funnel_md = _funnel_section(run, paths, train_questions)
     if funnel_md:
         sections.append(("Filter funnel (Stage B)", funnel_md))
     for method in [m for m in cfg.trained_methods if m in ("qr_distill", "random_route", "no_peer", "no_filter")]:
@@ -110,6 +111,6 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     if curves:
         loss_curves(curves, run.plots / "loss.png")
         sections.append(("Training loss (distillation CE per student)", "![loss](plots/loss.png)"))
-    text = build_report(runs, methods=methods, students=students, tasks=tasks, provenance=provenance(cfg, read_records(run.filtered, Path) if run.filtered.exists() else []), sections=sections)
+    text = build_report(runs, methods=methods, students=students, tasks=tasks, provenance=provenance(cfg, paths), sections=sections)
     write_atomic(run.report, text)
     print_summary(runs, cfg)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path as FsPath
 
-from qrdistill.config import RunConfig, dump_config
+from qrdistill.config import ZERO_SHOT, RunConfig, dump_config
 from qrdistill.evaluate.grid import collect_results, evaluate_method
 from qrdistill.evaluate.reporting import write_report
 from qrdistill.jsonl import write_atomic
@@ -45,9 +45,9 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
     t = time.perf_counter()
     filtered = filter_stage(cfg, run, paths, questions)
     _timed("filter", timings, t)
-    if "zero_shot" in cfg.methods:
+    if ZERO_SHOT in cfg.methods:
         t = time.perf_counter()
-        evaluate_method(cfg, "zero_shot", cfg.seeds[0])
+        evaluate_method(cfg, ZERO_SHOT, cfg.seeds[0])
         _timed("eval zero_shot", timings, t)
     # seed by seed, each method trained then evaluated: a run stopped early still holds complete seeds
     for seed in cfg.seeds:

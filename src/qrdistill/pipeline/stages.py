@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from qrdistill.config import RunConfig, TaskConfig
+from qrdistill.evaluate.grid import run_questions
 from qrdistill.jsonl import read_records, write_records
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
@@ -39,7 +40,7 @@ def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Q
             file = run.questions(tc.name, split)
             if not file.exists():
                 write_records(file, _make_questions(tc, split, cfg.seed))
-            out[tc.name][split] = read_records(file, Question)[: tc.limit(split)]
+            out[tc.name][split] = run_questions(run, tc, split)
         overlap = {q.question for q in out[tc.name]["train"]} & {q.question for q in out[tc.name]["test"]}
         if overlap:
             console.print(f"[yellow]warning: task {tc.name}: {len(overlap)} test question(s) also appear in train[/]")
