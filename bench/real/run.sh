@@ -3,7 +3,7 @@
 # the filter funnel on them, then run the pipeline (filter -> train methods x seeds -> eval -> report).
 #
 #   bench/real/run.sh svamp|date_understanding|strategy_qa [DATA_ROOT]
-#   SUBSET=cpu bench/real/run.sh svamp     # the documented CPU subset: configs/real/svamp-cpu.yaml
+#   SUBSET=cpu bench/real/run.sh svamp     # the documented CPU subset: configs/real/<name>-cpu.yaml
 #
 # DATA_ROOT is the folder SOURCES.md describes (default: ../shared/data next to the checkout).
 # Set IMPORT_ONLY=1 to stop after the import and the funnel (seconds to two minutes on CPU).
