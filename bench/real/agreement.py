@@ -1,6 +1,7 @@
 """Agreement of our answer checking with the correctness recorded by a dump's own source.
 
     python bench/real/agreement.py runs/real/svamp --teacher text-davinci-002 --label "pred_mode==gold"
+    python bench/real/agreement.py runs/real/gsm8k-checking --teacher gpt-3-6b-finetuned --label 6b_finetuning.is_correct
 
 For every imported path of ``--teacher`` whose source row (``meta['row']`` = file:line or
 file[i]) records its own verdict, compares ``path.correct`` with that verdict: ``a==b`` compares
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from qrdistill.importing.fields import get_field
 from qrdistill.tasks.readers import read_rows
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path
@@ -21,11 +23,17 @@ _WHERE = re.compile(r"^(?P<file>.*?)(?::(?P<line>\d+)|\[(?P<index>\d+)\])$")
 
 
 def source_verdict(row: dict, label: str) -> bool:
-    """The source's own verdict on a row: ``a==b`` (fields equal) or a boolean field."""
+    """The source's own verdict on a row: ``a==b`` (fields equal) or a boolean field (``true``/
+    ``false`` strings included); fields may be dotted (``175b_verification.is_correct``)."""
     if "==" in label:
         a, b = label.split("==")
-        return str(row[a]).strip().lower() == str(row[b]).strip().lower()
-    return bool(row[label])
+        return str(get_field(row, a)).strip().lower() == str(get_field(row, b)).strip().lower()
+    value = get_field(row, label)
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false"):
+            raise ValueError(f"field {label!r} is {value!r}, not a boolean")
+        return value.strip().lower() == "true"
+    return bool(value)
 
 
 def main() -> None:

@@ -52,6 +52,9 @@ def test_extract_boxed(text: str, expected: str | None) -> None:
         ("The price of 3-4 items", "4"),
         ("A: 26", "26"),
         ("Each bag is $5.\nThe answer is:\n\nThey earned $1000 from 200 bags.", "1000"),
+        # zero-shot CoT's answer turn, then a hallucinated next question (text-davinci-002 on GSM8K)
+        ("Therefore, the answer (arabic numerals) is 80.\n\n\nQ: Each of 30 students has 10 pencils.", "80"),
+        ("Therefore, the answer (arabic numerals) is 1600*3.5 = $5600.", "5600"),
         ("no digits at all", None),
         ("The answer is 1/0.", None),
     ],

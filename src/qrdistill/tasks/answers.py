@@ -29,8 +29,8 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?P<num>[-−–]?\s?\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?|[-−]?\.\d+)"
     r"(?!\d)(?:\s*(?P<pct>%|percent\b))?"
 )
-_ANSWER_IS = re.compile(
-    r"(?:answer|result|solution)\s*(?:is|:|=|would be|will be|should be)\s*:?\s*(?P<rest>[^\n]*)",
+_ANSWER_IS = re.compile(  # "answer (arabic numerals) is": a short parenthetical may qualify it
+    r"(?:answer|result|solution)(?:\s*\([^()\n]{1,40}\))?\s*(?:is|:|=|would be|will be|should be)\s*:?\s*(?P<rest>[^\n]*)",
     re.IGNORECASE,
 )
 _ANSWER_TAIL_STOP = re.compile(r"\.(?!\d)|[;\n]")
