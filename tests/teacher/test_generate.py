@@ -17,6 +17,7 @@ from sum_task import SumTask, answer_for, make_questions
 
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
+from qrdistill.teacher.backends import BackendError
 from qrdistill.teacher.generate import GenerateSettings, derive_seed, generate_paths, load_questions
 
 HERE = FsPath(__file__).parent
@@ -83,11 +84,44 @@ def test_rerun_makes_no_call_and_failures_are_retried_on_the_next_run(tmp_path) 
         assert server.count == calls_before + len(failed) and third == second
 
 
+def test_a_dead_server_stops_the_stage_early_and_the_rerun_keeps_what_finished(tmp_path) -> None:
+    questions, task = make_questions(30), SumTask()
+    health = {"repaired": False}
+
+    def responder(call: Call) -> Reply:  # the server dies after its 12th answer
+        if call.number > 12 and not health["repaired"]:
+            return Reply.error(503)
+        return Reply.ok(answer_for(call.prompt))
+
+    out, cache = tmp_path / "paths.jsonl", tmp_path / "cache.jsonl"
+    with OpenAIServer(responder) as server:
+        settings = settings_for(server, max_retries=0, abort_after=5, concurrency=2)
+        with pytest.raises(BackendError, match=r"stopped after 5 calls in a row failed; the last: .*HTTP 503.*run the same command again"):
+            generate_paths(questions, task, settings, out, cache, console=quiet())
+        finished = len(cache_lines(cache))
+        assert finished == 12 and server.count < 30 and not out.exists()
+
+        health["repaired"], calls_before = True, server.count
+        paths = generate_paths(questions, task, settings_for(server, abort_after=5), out, cache, console=quiet())
+        assert all(p.status == "ok" and p.correct for p in paths)
+        assert server.count - calls_before == len(paths) - finished
+
+
+def test_an_unreachable_server_fails_fast_with_its_reason(tmp_path) -> None:
+    with OpenAIServer() as server:
+        dead_url = server.base_url  # the port is closed once the server stops
+    settings = GenerateSettings(teacher="openai", model="test-model", base_url=dead_url, styles=STYLES,
+                                max_retries=0, abort_after=3, concurrency=1)
+    with pytest.raises(BackendError, match="3 calls in a row failed; the last: .*connection error"):
+        generate_paths(make_questions(50), SumTask(), settings, tmp_path / "p.jsonl", tmp_path / "c.jsonl", console=quiet())
+
+
 DRIVER = """
 import sys
 sys.path[:0] = [{tests!r}, {teacher!r}]
 from rich.console import Console
 from sum_task import SumTask, make_questions
+from qrdistill.teacher.backends import BackendError
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 settings = GenerateSettings(**{settings!r})
 generate_paths(make_questions({n}), SumTask(), settings, {out!r}, {cache!r}, console=Console(stderr=True))

@@ -24,7 +24,7 @@ from qrdistill.callcache import CallCache
 from qrdistill.jsonl import read_records, write_records
 from qrdistill.records import Path, Question
 from qrdistill.tasks.base import Task
-from qrdistill.teacher.backends import BACKENDS, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
+from qrdistill.teacher.backends import BACKENDS, DEFAULT_ABORT_AFTER, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
 from qrdistill.teacher.progress import CallProgress, print_summary, summarize
 from qrdistill.teacher.styles import PAPER_STYLES, Style, load_styles, render_messages, select_styles
 
@@ -44,6 +44,8 @@ class GenerateSettings(BaseModel):
     max_tokens: int = Field(1024, ge=1)
     concurrency: int = Field(16, ge=1)
     max_retries: int = Field(5, ge=0)
+    abort_after: int = Field(DEFAULT_ABORT_AFTER, ge=0)
+    """Stop the stage after this many calls in a row failed (0: never); finished calls stay cached."""
     timeout: float = Field(120.0, gt=0.0)
     seed: int = 0
     flaw_rates: dict[str, float] = Field(default_factory=dict)
@@ -180,7 +182,8 @@ def generate_paths(
     plan = plan_requests(questions, task, styles, settings)
     requests = [request for _, _, request in plan]
     with CallCache(cache_path) as cache, CallProgress(console, len(requests), f"{backend.name}:{backend.model}") as progress:
-        results = complete_cached(backend, requests, cache, on_result=lambda _, r: progress.advance(r))
+        results = complete_cached(backend, requests, cache, on_result=lambda _, r: progress.advance(r),
+                                  abort_after=settings.abort_after)
     paths = [to_path(q, style, request, result, task, backend) for (q, style, request), result in zip(plan, results)]
     write_records(out_path, paths)
     print_summary(console, summarize(paths), progress.cached, out_path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from qrdistill.teacher.backends.base import (
+    DEFAULT_ABORT_AFTER,
     BackendError,
     ChatBackend,
     ChatRequest,
@@ -48,4 +49,4 @@ def get_backend(name: str, model: str | None = None, base_url: str | None = None
     raise BackendError(f"unknown teacher backend {name!r}; choose one of {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "BackendError", "ChatBackend", "ChatRequest", "ChatResult", "complete_cached", "get_backend"]
+__all__ = ["BACKENDS", "DEFAULT_ABORT_AFTER", "BackendError", "ChatBackend", "ChatRequest", "ChatResult", "complete_cached", "get_backend"]

@@ -14,6 +14,7 @@ whose result is already in a ``CallCache`` and storing each newly finished one a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from qrdistill.callcache import CallCache, call_key
 from qrdistill.records import Question
 
 T = TypeVar("T")
+
+DEFAULT_ABORT_AFTER = 32
+"""Consecutive failed calls after which a stage stops (a dead server), unless configured."""
 
 
 class BackendError(RuntimeError):
@@ -142,11 +146,14 @@ def complete_cached(
     requests: Sequence[ChatRequest],
     cache: CallCache,
     on_result: Callable[[int, ChatResult], None] | None = None,
+    abort_after: int = DEFAULT_ABORT_AFTER,
 ) -> list[ChatResult]:
     """Results for ``requests`` in order: cached ones read back, the rest run and cached.
 
     Only successful calls are cached, so a re-run retries the failures and nothing else.
     ``on_result(index, result)`` is called once per request (cached ones first).
+    ``abort_after`` consecutive failed calls (0: never) stop the run with a BackendError: a dead
+    or misconfigured server fails fast instead of recording every call as failed.
     """
     keys = [backend.key(r) for r in requests]
     results: list[ChatResult | None] = [None] * len(requests)
@@ -161,13 +168,22 @@ def complete_cached(
             on_result(index, results[index])
 
     async def run() -> None:
-        async for position, result in backend.stream([requests[i] for i in todo]):
-            index = todo[position]
-            if result.ok:  # fsync off the event loop: calls in flight keep progressing meanwhile
-                await asyncio.to_thread(cache.put, keys[index], result.cache_value())
-            results[index] = result
-            if on_result is not None:
-                on_result(index, result)
+        failures_in_a_row = 0
+        async with contextlib.aclosing(backend.stream([requests[i] for i in todo])) as stream:
+            async for position, result in stream:
+                index = todo[position]
+                if result.ok:  # fsync off the event loop: calls in flight keep progressing meanwhile
+                    await asyncio.to_thread(cache.put, keys[index], result.cache_value())
+                results[index] = result
+                if on_result is not None:
+                    on_result(index, result)
+                failures_in_a_row = 0 if result.ok else failures_in_a_row + 1
+                if abort_after and failures_in_a_row >= abort_after:
+                    raise BackendError(
+                        f"backend {backend.name!r} ({backend.model}): stopped after {failures_in_a_row} calls in a row "
+                        f"failed; the last: {result.error}. Finished calls are kept in {cache.path}; fix the server "
+                        "(or raise the abort-after limit) and run the same command again to go on from there."
+                    )
 
     if todo:
         asyncio.run(run())
