@@ -55,6 +55,9 @@ def test_extract_boxed(text: str, expected: str | None) -> None:
         # zero-shot CoT's answer turn, then a hallucinated next question (text-davinci-002 on GSM8K)
         ("Therefore, the answer (arabic numerals) is 80.\n\n\nQ: Each of 30 students has 10 pencils.", "80"),
         ("Therefore, the answer (arabic numerals) is 1600*3.5 = $5600.", "5600"),
+        ("He had 12 apples and ate 5. The answer is seven.", "7"),
+        ("So 8 * 7 * 5 = 280.\nTherefore, the answer (arabic numerals) is two hundred and eighty.", "280"),
+        ("The answer is one hundred seventy-four thousand and eighty flowers, not 3.", "3"),
         ("no digits at all", None),
         ("The answer is 1/0.", None),
     ],

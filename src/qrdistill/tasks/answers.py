@@ -176,10 +176,48 @@ def _hashes_span(text: str) -> str | None:
 
 
 def _number_in_answer(span: str) -> str | None:
-    """The number an answer sentence states: after its last '=', else its first number."""
+    """The number an answer sentence states: after its last '=', else its first number, else
+    its first number written in words ("two hundred and four")."""
     tail = _strip_latex(span).rsplit("=", 1)[-1]
     match = _NUMBER.search(tail)
-    return _format_value(v) if match and (v := _value(match.group("num"))) is not None else None
+    if match and (v := _value(match.group("num"))) is not None:
+        return _format_value(v)
+    value = number_in_words(tail)
+    return _format_value(value) if value is not None else None
+
+
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9}
+_NUMBER_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
+
+
+def number_in_words(text: str) -> float | None:
+    """The whole number spelled out in English words that ``text`` starts with ("and" may join
+    its parts), or None. Only the start counts: "the result is to compare two quantities" states
+    no number.
+
+    >>> number_in_words(" one hundred seventy-four thousand and eighty flowers")
+    174080.0
+    """
+    total = current = 0
+    seen = False
+    for match in _NUMBER_WORD.finditer(text.replace("-", " ")):
+        word = match.group().lower()
+        if word in _UNITS or word in _TENS:
+            current += _UNITS.get(word, 0) + _TENS.get(word, 0)
+        elif word == "hundred" and seen:
+            current = max(current, 1) * 100
+        elif word in _SCALES and seen:
+            total, current = total + max(current, 1) * _SCALES[word], 0
+        elif word == "and" and seen:
+            continue
+        else:
+            break
+        seen = True
+    return float(total + current) if seen else None
 
 
 def numbers_equal(a: str | None, b: str | None, rel_tol: float = 1e-6) -> bool:
