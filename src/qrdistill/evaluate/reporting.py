@@ -15,6 +15,7 @@ from qrdistill.config import RunConfig
 from qrdistill.evaluate.aggregate import average_over_tasks, ordered
 from qrdistill.evaluate.grid import run_questions
 from qrdistill.evaluate.plots import accuracy_bars, loss_curves, routing_heatmaps
+from qrdistill.evaluate.reference import reference_table
 from qrdistill.evaluate.report import METHOD_ORDER, build_report, funnel_markdown
 from qrdistill.evaluate.results import RunResult, write_results
 from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_rates, routing_table
@@ -94,7 +95,13 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     accuracy_bars(runs, methods, students, tasks, run.plots / "accuracy.png")
     sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)\n\n"
                                                            "Error bars: ±std over seeds; for a single seed, the run's 95% Wilson interval.")]
-    train_questions = [q for tc in cfg.tasks if run.questions(tc.name, "train").exists() for q in run_questions(run, tc, "train")]
+    splits = {tc.name: (run_questions(run, tc, "train"), run_questions(run, tc, "test")) for tc in cfg.tasks
+              if run.questions(tc.name, "train").exists() and run.questions(tc.name, "test").exists()}
+    references = reference_table(splits)
+    if references:
+        sections.append(("Reference accuracies without a model (%)", references + "\n\n"
+                         "A student that always writes the most common training answer scores the 'always answering it' column: compare each accuracy above with it."))
+    train_questions = [q for train, _ in splits.values() for q in train]
     paths = read_records(run.filtered, Path) if run.filtered.exists() else []
     funnel_md = _funnel_section(run, paths, train_questions)
     if funnel_md:
