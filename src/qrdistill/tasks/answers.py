@@ -177,7 +177,7 @@ def _hashes_span(text: str) -> str | None:
 
 def _number_in_answer(span: str) -> str | None:
     """The number an answer sentence states: after its last '=', else its first number, else
-    its first number written in words ("two hundred and four")."""
+    the number spelled out at its start ("two hundred and four")."""
     tail = _strip_latex(span).rsplit("=", 1)[-1]
     match = _NUMBER.search(tail)
     if match and (v := _value(match.group("num"))) is not None:
