@@ -121,7 +121,6 @@ import sys
 sys.path[:0] = [{tests!r}, {teacher!r}]
 from rich.console import Console
 from sum_task import SumTask, make_questions
-from qrdistill.teacher.backends import BackendError
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 settings = GenerateSettings(**{settings!r})
 generate_paths(make_questions({n}), SumTask(), settings, {out!r}, {cache!r}, console=Console(stderr=True))
