@@ -37,7 +37,6 @@ from qrdistill.rundir import RunDir
 ZERO_SHOT = "zero_shot"
 """The untrained baseline: each base student evaluated as is."""
 
-TRAINED_METHODS = ("qr_distill", "single_path", "multi_path", "no_filter", "no_route", "random_route", "no_peer")
 ENSEMBLES = ("vote", "logprob")
 CONFIGS_DIR = FsPath(__file__).resolve().parents[2] / "configs"
 
@@ -53,6 +52,8 @@ class SyntheticCounts(BaseModel):
 
     train: int = Field(ge=1)
     test: int = Field(ge=1)
+    dev: int = Field(default=0, ge=0)
+    """Held-out dev questions (the family's val split) on which each student's test-time style is chosen."""
 
 
 class TaskConfig(BaseModel):
@@ -64,14 +65,21 @@ class TaskConfig(BaseModel):
     train_data: str | None = None
     """File in the dataset's public format (``task.load``) for the training questions."""
     test_data: str | None = None
+    dev_data: str | None = None
+    """Optional dev questions (never trained on or tested): each student's test-time style is chosen on them."""
     synthetic: SyntheticCounts | None = None
     """For the synthetic families: question counts instead of files."""
     limit_train: int | None = Field(default=None, ge=1)
     limit_test: int | None = Field(default=None, ge=1)
+    limit_dev: int | None = Field(default=None, ge=1)
 
     def limit(self, split: str) -> int | None:
         """How many of the split's questions the run uses (the first N); ``None`` for all."""
-        return self.limit_train if split == "train" else self.limit_test
+        return {"train": self.limit_train, "test": self.limit_test, "dev": self.limit_dev}[split]
+
+    def has_dev(self) -> bool:
+        """Whether the task names a source of dev questions."""
+        return self.dev_data is not None or (self.synthetic is not None and self.synthetic.dev > 0)
 
     @model_validator(mode="after")
     def _one_source(self) -> TaskConfig:
@@ -88,6 +96,12 @@ class EvalSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    style: str = "auto"
+    """The prompt each student answers the test questions in: ``auto`` (the style with the best dev
+    accuracy for that student and method, among the styles it was trained on and the plain prompt),
+    ``plain`` (the task's plain zero-shot prompt) or a style name."""
+    plain: bool = True
+    """Also answer the test questions under the plain prompt (reported beside the chosen style)."""
     max_new_tokens: int = Field(default=256, ge=1)
     batch_size: int = Field(default=16, ge=1)
     ensemble: list[str] = Field(default_factory=list)
@@ -125,15 +139,32 @@ class RunConfig(BaseModel):
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - {ZERO_SHOT, *TRAINED_METHODS})
-        if unknown:
-            raise ValueError(f"unknown method(s) {unknown}; choose from {[ZERO_SHOT, *TRAINED_METHODS]}")
+        from qrdistill.train.methods import get_method
+
+        for method in value:
+            if method != ZERO_SHOT:
+                get_method(method)
         return value
 
     @property
     def trained_methods(self) -> list[str]:
-        """The methods that need training (all but zero_shot), in config order."""
-        return [m for m in self.methods if m != ZERO_SHOT]
+        """The methods that need training (all but zero_shot), in config order, except that
+        ``random_route`` follows ``qr_distill`` (it copies the sets of students qr_distill routed to)."""
+        methods = [m for m in self.methods if m != ZERO_SHOT]
+        if "random_route" in methods and "qr_distill" in methods:
+            methods.remove("random_route")
+            methods.insert(methods.index("qr_distill") + 1, "random_route")
+        return methods
+
+    @model_validator(mode="after")
+    def _dev_for_auto_style(self) -> RunConfig:
+        if self.eval.style == "auto":
+            missing = [t.name for t in self.tasks if not t.has_dev()]
+            if missing:
+                raise ValueError(f"eval.style 'auto' chooses each student's test-time style on dev questions, but task(s) "
+                                 f"{missing} have none: give 'synthetic: {{..., dev: N}}' or 'dev_data', or set eval.style "
+                                 "to 'plain' or a style name")
+        return self
 
     def student_names(self) -> list[str]:
         """The students' names in config order."""
@@ -147,7 +178,8 @@ class RunConfig(BaseModel):
         'runs/demo/train/qr_distill/seed0'
         """
         output_dir = str(RunDir(self.run_dir).train(method, seed))
-        return {**self.train, "students": self.students, "method": method, "seed": seed, "output_dir": output_dir}
+        styles = {"styles_file": self.generate["styles_file"]} if self.generate.get("styles_file") else {}
+        return {**styles, **self.train, "students": self.students, "method": method, "seed": seed, "output_dir": output_dir}
 
 
 def parse_config(data: dict[str, Any], where: str = "<config>") -> RunConfig:

@@ -5,7 +5,7 @@ its output exists, so a rerun resumes:
 
     run/
       config.yaml                        the settings the run used
-      questions/{task}.{split}.jsonl     Question records, split train/test (also `qrdistill import`)
+      questions/{task}.{split}.jsonl     Question records, split train/test/dev (also `qrdistill import`)
       generate/{task}.jsonl              Path records of one task's train questions (generate)
       cache/generate.jsonl               finished teacher calls, keyed: an interrupted generate resumes
       paths.jsonl                        every task's Path records (generate, or `qrdistill import`)
@@ -20,7 +20,9 @@ its output exists, so a rerun resumes:
         checkpoints/step-NNNNNN/           resume points (the latest ones)
         cache/path_embeddings.pt           the router's frozen path embeddings
         done.json                          adapters and seconds, once finished (pipeline only)
-      eval/{method}/seed{seed}/{student}.{task}.jsonl   every test generation with its extracted answer
+      eval/{method}/seed{seed}/{student}.{task}.jsonl   every test generation (chosen style) with its extracted answer
+      eval/{method}/seed{seed}/{student}.{task}.plain.jsonl   the same questions under the plain prompt
+      eval/{method}/seed{seed}/{student}.{task}.dev.jsonl     dev answers in every candidate style (the choice)
       results.json, report.md            the comparison
       plots/                             accuracy.png, funnel.png, loss.png, routing_{method}.png
       import_report.json, .md            what `qrdistill import --run` kept and dropped
@@ -84,8 +86,11 @@ class RunDir:
     def train(self, method: str, seed: int) -> FsPath:
         return self.root / "train" / method / f"seed{seed}"
 
-    def eval(self, method: str, seed: int, student: str, task: str) -> FsPath:
-        return self.root / "eval" / method / f"seed{seed}" / f"{student}.{task}.jsonl"
+    def eval(self, method: str, seed: int, student: str, task: str, kind: str = "test") -> FsPath:
+        """One student's generations: ``test`` in its chosen style, ``plain`` on the test questions under
+        the plain prompt, ``dev`` every candidate style on the dev questions."""
+        suffix = "" if kind == "test" else f".{kind}"
+        return self.root / "eval" / method / f"seed{seed}" / f"{student}.{task}{suffix}.jsonl"
 
     @property
     def results(self) -> FsPath:

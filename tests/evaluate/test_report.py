@@ -4,7 +4,8 @@ import pytest
 
 from qrdistill.config import parse_config
 from qrdistill.evaluate.aggregate import average_over_tasks
-from qrdistill.evaluate.report import accuracy_table, build_report, verdicts
+from qrdistill.evaluate.comparisons import Comparison
+from qrdistill.evaluate.report import accuracy_table, build_report, comparisons_table, verdicts
 from qrdistill.evaluate.reporting import provenance
 from qrdistill.evaluate.results import RunResult, read_results, write_results
 from qrdistill.jsonl import RecordError
@@ -33,9 +34,11 @@ def runs():
 
 def test_results_json_keeps_the_contract_keys(tmp_path, runs):
     path = tmp_path / "results.json"
-    write_results(path, runs, {"run_dir": "x"})
+    diff = Comparison(student="small", task="t", method="qr_distill", baseline="single_path", prompt="chosen", diff=5.0, lo=1.0, hi=9.0, n=60)
+    write_results(path, runs, {"run_dir": "x"}, [diff])
     data = json.loads(path.read_text())
-    assert set(data) == {"runs", "config"}
+    assert set(data) == {"runs", "comparisons", "config"}
+    assert {"student", "task", "method", "baseline", "diff", "lo", "hi", "n"} <= set(data["comparisons"][0])
     assert {"method", "student", "task", "seed", "accuracy", "n"} <= set(data["runs"][0])
     back, config = read_results(path)
     assert config == {"run_dir": "x"} and sorted(back, key=str) == sorted(runs, key=str)
@@ -63,31 +66,41 @@ def test_accuracy_table_has_mean_and_std_in_percent(runs):
     assert "| small | zero_shot | 20.0 | 20.0 | 20.0 |" in lines
 
 
-def test_report_has_every_section_and_honest_verdicts(runs):
+def _cmp(baseline, diff, lo, hi, n=60, prompt="chosen", student="small"):
+    return Comparison(student=student, task="synth_arith", method="qr_distill", baseline=baseline, prompt=prompt, diff=diff, lo=lo, hi=hi, n=n)
+
+
+def test_report_has_every_section_and_verdicts_from_paired_intervals(runs):
+    comparisons = [_cmp("single_path", 20.0, 8.3, 31.7), _cmp("no_peer", 5.0, -3.3, 13.3), _cmp("no_peer", -1.0, -4.0, 2.0, prompt="plain")]
     text = build_report(runs, methods=["zero_shot", "single_path", "qr_distill", "no_peer"], students=["small", "big"],
-                        tasks=TASKS, provenance=["teacher: **synthetic**"], sections=[("Filter funnel", "| a |")])
-    for heading in ("## Accuracy (%)", "## Gains over the baselines", "## Ablations", "## What the numbers say",
-                    "## Filter funnel", "teacher: **synthetic**"):
+                        tasks=TASKS, provenance=["teacher: **synthetic**"], sections=[("Filter funnel", "| a |")], comparisons=comparisons)
+    for heading in ("## Accuracy (%)", "## Paired differences", "## Gains over the baselines", "## Ablations",
+                    "## What the numbers say", "## Filter funnel", "teacher: **synthetic**"):
         assert heading in text
     # qr_distill 60.0 vs single_path 45.0: +15.0 pts, relative +33%
     assert "| small | qr_distill | +40.0 pts (+200%) | +15.0 pts (+33%) |" in text
-    # no_peer averages 55.0 ± 5.0: the gap of 5 pts is within the combined spread of 10
-    assert "qr_distill beats no_peer by 5.0 pts (within the seed spread)" in text
-    assert "qr_distill beats single_path by 15.0 pts (larger than the seed spread)" in text
+    assert "qr_distill beats single_path by 20.0 pts (paired 95% CI [+8.3, +31.7], n=60; the interval excludes 0)" in text
+    assert "qr_distill beats no_peer by 5.0 pts (paired 95% CI [-3.3, +13.3], n=60; the interval includes 0: not a result)" in text
+    assert "| small | synth_arith | single_path | +20.0 | [+8.3, +31.7] | yes | 60 |" in text
+    assert "-1.0" not in text  # the plain-prompt comparison belongs to its own section
 
 
 def test_verdict_says_when_qr_distill_trails():
     runs = [row("multi_path", "s", "t", seed, 15) for seed in (0, 1)] + [row("qr_distill", "s", "t", seed, 10) for seed in (0, 1)]
-    lines = verdicts(runs, ["multi_path", "qr_distill"], ["s"], ["t"])
+    lines = verdicts(runs, ["multi_path", "qr_distill"], ["s"], ["t"], [_cmp("multi_path", -25.0, -40.0, -10.0, student="s")])
     assert "best average is multi_path" in lines[0]
-    assert "qr_distill trails multi_path by 25.0 pts" in lines[1]
+    assert "qr_distill trails multi_path by 25.0 pts" in lines[1] and "excludes 0" in lines[1]
     assert "Wilson interval is ±" in lines[-1]
 
 
-def test_single_seed_never_claims_a_clear_gap():
-    runs = [row("zero_shot", "s", "t", 0, 5), row("qr_distill", "s", "t", 0, 9)]
-    lines = verdicts(runs, ["zero_shot", "qr_distill"], ["s"], ["t"])
-    assert "qr_distill beats zero_shot by 20.0 pts (single seed: the seed spread is unknown)" in lines[1]
+def test_comparisons_table_per_prompt_and_best_single_note():
+    rows = [_cmp("best_single_path", 3.0, -1.0, 7.0).model_copy(update={"note": "single_path-fact: best dev accuracy"}),
+            _cmp("multi_path", 2.0, 0.5, 3.5, prompt="plain")]
+    chosen = comparisons_table(rows)
+    assert "| small | synth_arith | best_single_path (single_path-fact) | +3.0 | [-1.0, +7.0] | no | 60 |" in chosen
+    assert "multi_path" not in chosen
+    assert "| yes |" in comparisons_table(rows, prompt="plain")
+    assert comparisons_table([]) is None
 
 
 def test_each_row_appears_once_when_methods_repeat(runs):
@@ -98,7 +111,7 @@ def test_each_row_appears_once_when_methods_repeat(runs):
 
 def test_provenance_names_the_imported_teachers():
     cfg = parse_config({"run_dir": "r", "tasks": [{"name": "svamp", "train_data": "a.jsonl", "test_data": "b.jsonl", "limit_test": 60}],
-                        "students": [{"name": "s", "model": "tiny:smollm2"}]})
+                        "students": [{"name": "s", "model": "tiny:smollm2"}], "eval": {"style": "plain"}})
     paths = [Path(question_id=f"q{i}", task="svamp", style=style, teacher=teacher, text="t")
              for i, (teacher, style) in enumerate([("palm-540b", "cot"), ("palm-540b", "cot"), ("code-davinci-002", "program")])]
     lines = provenance(cfg, paths)

@@ -2,7 +2,9 @@ import math
 
 import pytest
 
-from qrdistill.evaluate.stats import Z95, mean_std, wilson_interval
+import numpy as np
+
+from qrdistill.evaluate.stats import Z95, mean_std, paired_difference, wilson_interval
 
 
 @pytest.mark.parametrize("k,n", [(0, 20), (1, 3), (8, 10), (37, 50), (50, 50), (123, 1000)])
@@ -31,3 +33,33 @@ def test_mean_std_is_sample_std():
     assert mean_std([0.7]) == (0.7, 0.0)
     with pytest.raises(ValueError):
         mean_std([])
+
+
+def test_paired_difference_matches_hand_computed_bootstraps():
+    # one seed, per-question differences (1, 0): a resample's mean is 0 (1/4), 0.5 (1/2) or 1 (1/4),
+    # so the 2.5% and 97.5% percentiles are exactly 0 and 1
+    r = paired_difference([[1, 0]], [[0, 0]], resamples=20_000)
+    assert (r.diff, r.lo, r.hi, r.n) == (0.5, 0.0, 1.0, 2)
+    # every pair differs by +1: no resample can change the mean
+    r = paired_difference(np.ones((3, 50)), np.zeros((3, 50)))
+    assert (r.diff, r.lo, r.hi, r.n) == (1.0, 1.0, 1.0, 150)
+    # two seeds, one always +1, one always 0: resampling questions changes nothing, resampling the
+    # seeds gives means 1 (1/4), 0.5 (1/2), 0 (1/4) -> the interval spans the seed disagreement
+    a = np.array([[1] * 40, [0] * 40])
+    r = paired_difference(a, np.zeros((2, 40)), resamples=20_000)
+    assert (r.diff, r.lo, r.hi) == (0.5, 0.0, 1.0)
+
+
+def test_paired_difference_is_narrower_than_the_unpaired_view():
+    # both methods get the hard half wrong and the easy half right, b loses 10 easy ones: the pairing
+    # removes the shared difficulty, so the interval is tight around -10/200 and excludes 0
+    rng = np.random.default_rng(1)
+    a = np.tile(np.r_[np.ones(100), np.zeros(100)], (3, 1))
+    b = a.copy()
+    for s in range(3):
+        b[s, rng.choice(100, 10, replace=False)] = 0
+    r = paired_difference(a, b)
+    assert r.diff == pytest.approx(0.05)
+    assert 0.0 < r.lo < 0.05 < r.hi < 0.08
+    with pytest.raises(ValueError, match="seeds, questions"):
+        paired_difference([1, 0], [0, 0])

@@ -6,7 +6,7 @@ from qrdistill.students import StudentSpec
 from qrdistill.teacher.generate import GenerateSettings
 from qrdistill.train.config import TrainConfig
 
-BASE = {"run_dir": "r", "tasks": [{"name": "synth_arith", "synthetic": {"train": 2, "test": 2}}],
+BASE = {"run_dir": "r", "tasks": [{"name": "synth_arith", "synthetic": {"train": 2, "test": 2, "dev": 2}}],
         "students": [{"name": "a", "model": "tiny:smollm2"}]}
 
 
@@ -35,6 +35,18 @@ def test_defaults_use_three_seeds():
 def test_errors_name_the_file_and_field(change, field):
     with pytest.raises(ConfigError, match=rf"grid.yaml: field '{field}'"):
         parse_config({**BASE, **change}, "grid.yaml")
+
+
+def test_auto_style_needs_dev_questions_and_says_how_to_give_them():
+    tasks = [{"name": "synth_arith", "synthetic": {"train": 2, "test": 2}}]
+    with pytest.raises(ConfigError, match=r"grid.yaml: .*synth_arith.*have none: give 'synthetic: \{..., dev: N\}' or 'dev_data'"):
+        parse_config({**BASE, "tasks": tasks}, "grid.yaml")
+    assert parse_config({**BASE, "tasks": tasks, "eval": {"style": "plain"}}).eval.style == "plain"
+
+
+def test_random_route_trains_after_qr_distill():
+    cfg = parse_config({**BASE, "methods": ["zero_shot", "random_route", "single_path-fact", "qr_distill"]})
+    assert cfg.trained_methods == ["single_path-fact", "qr_distill", "random_route"]
 
 
 def test_missing_or_bad_file(tmp_path):

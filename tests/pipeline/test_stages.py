@@ -30,6 +30,7 @@ def test_limits_apply_to_imported_questions_and_their_paths(tmp_path, capsys):
                    "test_data": str(run.questions("synth_arith1", "test")), "limit_train": 2, "limit_test": 3}],
         "filter": {"judge": "none", "verifiers": ["arithmetic"]},
         "students": [{"name": "a", "model": "tiny:smollm2"}],
+        "eval": {"style": "plain"},
     })
     questions = prepare_questions(cfg, run)
     assert [q.id for q in questions["synth_arith1"]["train"]] == [q.id for q in train[:2]]

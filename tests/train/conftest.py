@@ -36,8 +36,8 @@ def make_paths(questions: dict[str, Question], *, judged_out: int = 0) -> list[P
 
 def tiny_specs(dropout: float = 0.0) -> list[StudentSpec]:
     return [
-        StudentSpec(name="smol", model="tiny:smollm2", lora_r=4, lora_alpha=8, lora_dropout=dropout, learning_rate=2e-3, max_length=160),
-        StudentSpec(name="gemma", model="tiny:gemma3", lora_r=4, lora_alpha=8, lora_dropout=dropout, learning_rate=1e-3, max_length=160),
+        StudentSpec(name="smol", model="tiny:smollm2", lora_r=4, lora_alpha=8, lora_dropout=dropout, learning_rate=2e-3, max_length=320),
+        StudentSpec(name="gemma", model="tiny:gemma3", lora_r=4, lora_alpha=8, lora_dropout=dropout, learning_rate=1e-3, max_length=320),
     ]
 
 

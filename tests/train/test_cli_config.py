@@ -16,7 +16,7 @@ from qrdistill.train.cli_config import resolve_inputs
 
 def _run_config(tmp_path, data) -> FsPath:
     cfg = {"run_dir": str(tmp_path / "run"), "seeds": [3],
-           "tasks": [{"name": "synth_arith", "synthetic": {"train": 4, "test": 2}}],
+           "tasks": [{"name": "synth_arith", "synthetic": {"train": 4, "test": 2, "dev": 2}}],
            "students": [s.model_dump() for s in data.tiny_specs()],
            "train": {"max_steps": 1, "per_device_train_batch_size": 2}}
     file = tmp_path / "run.yaml"

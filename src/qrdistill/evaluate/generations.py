@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path as FsPath
 from typing import Any, Literal, Protocol
@@ -20,6 +20,7 @@ from qrdistill.evaluate.results import RunResult
 from qrdistill.jsonl import read_records, write_records
 from qrdistill.records import Question
 from qrdistill.tasks.base import Task
+from qrdistill.teacher.styles import Style, prompt_for
 
 
 class Generation(BaseModel):
@@ -43,6 +44,8 @@ class Generation(BaseModel):
     """What ended generation: the end-of-sequence token, the final-answer statement, or max_new_tokens."""
     new_tokens: int | None = None
     """Tokens generated (the stop token excluded, tokens after the cut final answer included)."""
+    style: str | None = None
+    """The style whose prompt the student answered (None: the task's plain prompt)."""
 
 
 class GeneratingStudent(Protocol):
@@ -76,16 +79,23 @@ def score_generations(gens: Sequence[Generation]) -> RunResult:
     if not gens:
         raise ValueError("score_generations: no generations")
     g = gens[0]
-    return RunResult.from_counts(g.method, g.student, g.task, g.seed, correct=sum(x.correct for x in gens), n=len(gens))
+    return RunResult.from_counts(g.method, g.student, g.task, g.seed, correct=sum(x.correct for x in gens), n=len(gens), style=g.style)
 
 
 @dataclass(frozen=True)
 class EvalJob:
-    """One task's held-out questions and the eval file they go to."""
+    """One task's held-out questions, the style they are asked in and the eval file they go to."""
 
     task: Task
     questions: Sequence[Question]
     out_path: FsPath
+    style: str | None = None
+    """A style name (its prompt from ``templates``), or None for the task's plain prompt."""
+    templates: Mapping[str, Style] = field(default_factory=dict)
+
+    def prompt(self, question: Question) -> str:
+        """The prompt this job asks ``question`` with: the one the style's paths were trained under."""
+        return prompt_for(self.task, question, self.style, self.templates)
 
 
 def evaluate_student(
@@ -101,12 +111,13 @@ def evaluate_student(
     """Generate greedily for every question of every job, check answers, write each eval file atomically.
 
     All jobs' prompts go through one batched ``complete`` call (batches of similar length across
-    tasks). The prompt is ``task.prompt(q)``, formatted by the student's own chat template.
+    tasks and styles). The prompt is ``job.prompt(q)`` (the job's style, or the task's plain prompt),
+    formatted by the student's own chat template.
     ``stop_at_answer``: a completion ends at its first complete final-answer statement
     (``task.answer_end``) as well as at EOS. ``score_logprob`` adds the length-normalised
     log-prob of each generated completion.
     """
-    items = [(job, q, job.task.prompt(q)) for job in jobs for q in job.questions]
+    items = [(job, q, job.prompt(q)) for job in jobs for q in job.questions]
     prompts = [p for _, _, p in items]
     stop_at = [partial(job.task.answer_end, question=q) for job, q, _ in items] if stop_at_answer else None
     outputs = student.complete(prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, stop_at=stop_at)
@@ -119,7 +130,8 @@ def evaluate_student(
         gens = [
             Generation(question_id=q.id, task=job.task.name, method=label.method, seed=label.seed, student=label.student,
                        prompt=p, completion=c, answer=job.task.extract(c, q), gold=q.gold,
-                       correct=job.task.is_correct(c, q.gold, q), logprob=s, stop=o.stop, new_tokens=o.new_tokens)
+                       correct=job.task.is_correct(c, q.gold, q), logprob=s, stop=o.stop, new_tokens=o.new_tokens,
+                       style=job.style)
             for (j, q, p), c, o, s in zip(items, completions, outputs, scores) if j is job
         ]
         write_records(job.out_path, gens)

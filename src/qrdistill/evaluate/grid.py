@@ -1,4 +1,15 @@
-"""The evaluation grid of a run: every student of a method/seed on every task's test split.
+"""The evaluation grid of a run: every student of a method/seed on every task's test split, each
+answering in the style chosen for it on the dev split (and under the plain prompt too).
+
+Per (method, seed, student, task), with ``eval.style: auto``:
+
+1. dev: the student answers the dev questions in every candidate style (the styles of the paths
+   the method trained on, and the plain prompt), greedy;
+2. the style with the best dev accuracy is chosen (ties: fewer new tokens, then the name);
+3. test: the student answers the test questions in that style (``{student}.{task}.jsonl``), and
+   under the plain prompt (``{student}.{task}.plain.jsonl``) when ``eval.plain``.
+
+Every method, zero_shot included, follows the same rule. Finished files are skipped.
 
 >>> rows = evaluate_method(cfg, "qr_distill", 0)   # skips (student, task) files already written
 >>> rows = collect_results(cfg)                     # every finished eval file → RunResult rows
@@ -7,20 +18,24 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 from pathlib import Path as FsPath
 
 from rich.console import Console
 
 from qrdistill.config import ZERO_SHOT, RunConfig, TaskConfig
 from qrdistill.evaluate.ensembles import ensemble_results
-from qrdistill.evaluate.generations import EvalJob, EvalLabel, evaluate_student, read_generations, score_generations
+from qrdistill.evaluate.generations import EvalJob, EvalLabel, Generation, evaluate_student, read_generations, score_generations
 from qrdistill.evaluate.results import RunResult
 from qrdistill.jsonl import read_records
-from qrdistill.records import Question
+from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 from qrdistill.tasks import get_task
+from qrdistill.teacher.styles import load_styles
 
 console = Console(stderr=True)
+PLAIN = "plain"
+"""How the task's plain zero-shot prompt is named among the candidate styles and in file names."""
 
 
 def adapter_dir(run: RunDir, method: str, seed: int, student: str) -> FsPath | None:
@@ -39,36 +54,107 @@ def _complete(file: FsPath, n: int) -> bool:
 
 def run_questions(run: RunDir, task: TaskConfig, split: str) -> list[Question]:
     """The ``split`` questions the run wrote (or an import wrote) for ``task``: the first
-    ``limit_train``/``limit_test`` of them, all without a limit."""
+    ``limit_train``/``limit_test``/``limit_dev`` of them, all without a limit."""
     return read_records(run.questions(task.name, split), Question)[: task.limit(split)]
 
 
+def candidate_styles(cfg: RunConfig, method: str, task: str) -> list[str]:
+    """The styles a student of ``method`` may answer ``task`` in: those of the task's paths the method
+    trained on (every kept style for zero_shot), then ``plain``."""
+    from qrdistill.train.methods import select_paths
+
+    run = RunDir(cfg.run_dir)
+    paths = read_records(run.filtered, Path) if run.filtered.exists() else []
+    chosen = paths if method == ZERO_SHOT else select_paths(paths, method)
+    return [*sorted({p.style for p in chosen if p.task == task and (method != ZERO_SHOT or p.verdict is None or p.verdict.kept)}), PLAIN]
+
+
+def choose_style(dev: dict[str, Sequence[Generation]]) -> str:
+    """The candidate with the best dev accuracy; ties go to fewer new tokens (the cheaper answer), then the name.
+
+    >>> choose_style({"cot": cot_gens, "plain": plain_gens})
+    'cot'
+    """
+    def key(style: str) -> tuple[float, float, str]:
+        gens = dev[style]
+        tokens = sum(g.new_tokens or 0 for g in gens) / max(len(gens), 1)
+        return (-sum(g.correct for g in gens) / max(len(gens), 1), tokens, style)
+
+    return min(dev, key=key)
+
+
+def _style_arg(style: str) -> str | None:
+    return None if style == PLAIN else style
+
+
 def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
-    """Evaluate each student of ``method``/``seed`` on every task; return one row per (student, task)."""
+    """Evaluate each student of ``method``/``seed`` on every task; return one row per (student, task)
+    in the chosen style (plain-prompt rows are written too and read by ``collect_results``)."""
     from qrdistill.students import StudentSpec, load_student
 
     run = RunDir(cfg.run_dir)
-    questions = {tc.name: run_questions(run, tc, "test") for tc in cfg.tasks}
+    templates = load_styles(cfg.generate.get("styles_file"))
+    tests = {tc.name: run_questions(run, tc, "test") for tc in cfg.tasks}
+    devs = {tc.name: run_questions(run, tc, "dev") for tc in cfg.tasks if cfg.eval.style == "auto"}
+    for name, questions in devs.items():
+        if not questions:
+            raise FileNotFoundError(f"{run.questions(name, 'dev')}: eval.style 'auto' needs dev questions for task {name}")
+    candidates = {t: candidate_styles(cfg, method, t) for t in devs}
+    settings = {"max_new_tokens": cfg.eval.max_new_tokens, "batch_size": cfg.eval.batch_size, "score_logprob": "logprob" in cfg.eval.ensemble}
     rows: list[RunResult] = []
     for spec_dict in cfg.students:
         spec = StudentSpec(**spec_dict)
-        files = {t: run.eval(method, seed, spec.name, t) for t in questions}
-        todo = [t for t in questions if not _complete(files[t], len(questions[t]))]
-        if todo:
-            student = load_student(spec, adapter_dir=adapter_dir(run, method, seed, spec.name), trainable=False)
-            console.print(f"eval {method} seed{seed} {spec.name} on {', '.join(todo)} "
-                          f"({sum(len(questions[t]) for t in todo)} questions)")
-            jobs = [EvalJob(get_task(t), questions[t], files[t]) for t in todo]
-            evaluate_student(student, jobs, label=EvalLabel(method, seed, spec.name), max_new_tokens=cfg.eval.max_new_tokens,
-                             batch_size=cfg.eval.batch_size, score_logprob="logprob" in cfg.eval.ensemble)
-            del student
-            gc.collect()
-        rows += [score_generations(read_generations(files[t])) for t in questions]
+        label = EvalLabel(method, seed, spec.name)
+        student = None
+
+        def run_jobs(jobs: list[EvalJob]) -> None:
+            nonlocal student
+            todo = [j for j in jobs if not _complete(j.out_path, len(j.questions))]
+            if not todo:
+                return
+            if student is None:
+                student = load_student(spec, adapter_dir=adapter_dir(run, method, seed, spec.name), trainable=False)
+            styles = sorted({j.style or PLAIN for j in todo})
+            console.print(f"eval {method} seed{seed} {spec.name}: {sum(len(j.questions) for j in todo)} answers in {', '.join(styles)}")
+            evaluate_student(student, todo, label=label, **settings)
+
+        def job(task: str, questions: list[Question], style: str, kind: str) -> EvalJob:
+            return EvalJob(get_task(task), questions, run.eval(method, seed, spec.name, task, kind), _style_arg(style), templates)
+
+        first = [job(t, devs[t], style, f"dev-{style}") for t in devs for style in candidates[t]]
+        if cfg.eval.plain and cfg.eval.style != PLAIN:
+            first += [job(t, tests[t], PLAIN, "plain") for t in tests]
+        run_jobs(first)
+        chosen = {t: _chosen_style(cfg, run, method, seed, spec.name, t, candidates.get(t, [])) for t in tests}
+        run_jobs([job(t, tests[t], chosen[t], "test") for t in tests])
+        del student
+        gc.collect()
+        rows += [score_generations(read_generations(run.eval(method, seed, spec.name, t))) for t in tests]
     return rows
 
 
+def _chosen_style(cfg: RunConfig, run: RunDir, method: str, seed: int, student: str, task: str, candidates: list[str]) -> str:
+    if cfg.eval.style != "auto":
+        return cfg.eval.style
+    dev = {style: read_generations(run.eval(method, seed, student, task, f"dev-{style}")) for style in candidates}
+    return choose_style(dev)
+
+
+def dev_accuracies(cfg: RunConfig, method: str, seed: int, student: str, task: str) -> dict[str, float]:
+    """{style: dev accuracy} of one student's finished dev answers (empty when none were made)."""
+    run = RunDir(cfg.run_dir)
+    out = {}
+    for style in candidate_styles(cfg, method, task):
+        file = run.eval(method, seed, student, task, f"dev-{style}")
+        if file.exists():
+            gens = read_generations(file)
+            out[style] = sum(g.correct for g in gens) / max(len(gens), 1)
+    return out
+
+
 def collect_results(cfg: RunConfig) -> list[RunResult]:
-    """Rows for every eval file of the run that exists, plus the configured ensembles."""
+    """Rows for every eval file of the run that exists (chosen style, and plain prompt with
+    ``prompt="plain"``), plus the configured ensembles over the chosen-style answers."""
     run = RunDir(cfg.run_dir)
     rows: list[RunResult] = []
     for method in cfg.methods:
@@ -80,6 +166,9 @@ def collect_results(cfg: RunConfig) -> list[RunResult]:
                     if file.exists():
                         gens[name] = read_generations(file)
                         rows.append(score_generations(gens[name]))
+                    plain = run.eval(method, seed, name, tc.name, "plain")
+                    if plain.exists():
+                        rows.append(score_generations(read_generations(plain)).model_copy(update={"prompt": PLAIN}))
                 if len(gens) == len(cfg.students):
                     rows += ensemble_results(gens, cfg.eval.ensemble)
     return rows

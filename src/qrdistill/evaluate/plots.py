@@ -61,23 +61,28 @@ def accuracy_bars(runs: Sequence[RunResult], methods: Sequence[str], students: S
     _save(fig, png)
 
 
-def routing_heatmaps(rates: Mapping[int, Mapping[str, Mapping[str, float]]], png: str | os.PathLike[str]) -> None:
-    """One heatmap per epoch: rows = styles, columns = students, value = share of paths routed."""
+def routing_heatmaps(rates: Mapping[int, Mapping[str, Mapping[str, float]]], png: str | os.PathLike[str],
+                     label: str = "routed share", fixed_range: bool = True) -> None:
+    """One heatmap per epoch: rows = sources (styles), columns = students, value = share of paths routed
+    (or another per-source value, e.g. the mean answer gain, with its own colour range)."""
     epochs = sorted(rates)
     styles = sorted({s for e in epochs for s in rates[e]})
     students = sorted({st for e in epochs for s in rates[e] for st in rates[e][s]})
     fig, axes = plt.subplots(1, len(epochs), figsize=(1.2 + 1.1 * len(students) * len(epochs) + 1, 0.45 * len(styles) + 1.5),
                              squeeze=False)
+    values = [v for e in epochs for s in rates[e].values() for v in s.values()]
+    low, high = (0.0, 1.0) if fixed_range else (min(values, default=0.0), max(values, default=1.0))
     for ax, epoch in zip(axes[0], epochs):
         grid = [[rates[epoch].get(s, {}).get(st, float("nan")) for st in students] for s in styles]
-        image = ax.imshow(grid, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
+        image = ax.imshow(grid, vmin=low, vmax=high, cmap="viridis", aspect="auto")
         for i, row in enumerate(grid):
             for j, v in enumerate(row):
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.6 else "black")
+                light = (v - low) / ((high - low) or 1.0) < 0.6
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if light else "black")
         ax.set_xticks(range(len(students)), students, rotation=20, fontsize=8)
         ax.set_yticks(range(len(styles)), styles, fontsize=8)
         ax.set_title(f"epoch {epoch}", fontsize=9)
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="routed share")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=label)
     FsPath(png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110, bbox_inches="tight")
     plt.close(fig)

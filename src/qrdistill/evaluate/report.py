@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qrdistill.evaluate.aggregate import Cell, aggregate, average_over_tasks, ordered
+from qrdistill.evaluate.comparisons import Comparison
 from qrdistill.evaluate.results import RunResult
 
 BASELINES = ("zero_shot", "single_path", "multi_path")
@@ -83,12 +84,20 @@ def ablation_table(runs: Sequence[RunResult], methods: Sequence[str], students: 
     return _table(["student", "variant", "Avg", "vs qr_distill"], rows)
 
 
-def verdicts(runs: Sequence[RunResult], methods: Sequence[str], students: Sequence[str], tasks: Sequence[str]) -> list[str]:
-    """Plain sentences on who wins, with whether the gap exceeds the seed spread.
+def comparisons_table(comparisons: Sequence[Comparison], prompt: str = "chosen") -> str | None:
+    """Paired differences (points) of qr_distill and each baseline: one row per (student, task, baseline)."""
+    rows = [[c.student, c.task, c.baseline + (f" ({c.note.split(':')[0]})" if c.note else ""), f"{c.diff:+.1f}",
+             f"[{c.lo:+.1f}, {c.hi:+.1f}]", "yes" if c.lo > 0 or c.hi < 0 else "no", str(c.n)]
+            for c in comparisons if c.prompt == prompt]
+    if not rows:
+        return None
+    return _table(["student", "task", "qr_distill minus", "diff (pts)", "paired 95% CI", "excludes 0", "n"], rows)
 
-    A gap counts as clear when it is larger than the sum of both methods' stds; with one seed
-    the spread is unknown and the sentence says so.
-    """
+
+def verdicts(runs: Sequence[RunResult], methods: Sequence[str], students: Sequence[str], tasks: Sequence[str],
+             comparisons: Sequence[Comparison] = ()) -> list[str]:
+    """Plain sentences on who wins; each qr_distill comparison says whether its paired 95% interval
+    (bootstrap over seeds and questions, ``comparisons``) excludes 0."""
     avgs = average_over_tasks(runs, tasks)
     out = []
     for student in students:
@@ -97,21 +106,15 @@ def verdicts(runs: Sequence[RunResult], methods: Sequence[str], students: Sequen
             continue
         best = max(present, key=lambda m: avgs[(m, student)].mean)
         out.append(f"**{student}**: best average is {best} ({avgs[(best, student)].fmt()}%).")
-        if (MAIN, student) not in avgs:
-            continue
-        main = avgs[(MAIN, student)]
-        for base in [b for b in (*BASELINES, *ABLATIONS) if (b, student) in avgs]:
-            other = avgs[(base, student)]
-            diff = main.mean - other.mean
-            if abs(diff) < 1e-9:
-                out.append(f"  - qr_distill ties {base}.")
+        for c in [c for c in comparisons if c.student == student and c.prompt == "chosen"]:
+            if abs(c.diff) < 1e-9 and c.lo == c.hi == 0:
+                out.append(f"  - {c.task}: qr_distill ties {c.baseline} on every paired answer.")
                 continue
-            if main.seeds < 2 or (other.seeds < 2 and base != "zero_shot"):
-                spread = "single seed: the seed spread is unknown"
-            else:
-                clear = abs(diff) > main.std + other.std
-                spread = "larger than the seed spread" if clear else "within the seed spread"
-            out.append(f"  - qr_distill {'beats' if diff > 0 else 'trails'} {base} by {100 * abs(diff):.1f} pts ({spread}).")
+            verb = "beats" if c.diff > 0 else "trails" if c.diff < 0 else "ties"
+            clear = "the interval excludes 0" if c.lo > 0 or c.hi < 0 else "the interval includes 0: not a result"
+            name = f"{c.baseline} ({c.note.split(':')[0]})" if c.note else c.baseline
+            out.append(f"  - {c.task}: qr_distill {verb} {name} by {abs(c.diff):.1f} pts "
+                       f"(paired 95% CI [{c.lo:+.1f}, {c.hi:+.1f}], n={c.n}; {clear}).")
     if runs:
         half = sum(r.ci_high - r.ci_low for r in runs) / (2 * len(runs))
         sizes = sorted({r.n for r in runs})
@@ -142,8 +145,10 @@ def build_report(
     provenance: Sequence[str],
     sections: Sequence[tuple[str, str]] = (),
     title: str = "QR-Distill comparison",
+    comparisons: Sequence[Comparison] = (),
 ) -> str:
-    """The whole report.md text: provenance, Table 1, gains, ablations, verdicts, extra sections."""
+    """The whole report.md text: provenance, Table 1, paired differences, gains, ablations, verdicts,
+    extra sections. ``runs``: the chosen-style rows (plain-prompt rows go in a section)."""
     methods = ordered({r.method for r in runs}, [*methods, *METHOD_ORDER])
     students = ordered({r.student for r in runs}, students)
     tasks = ordered({r.task for r in runs}, tasks)
@@ -151,13 +156,19 @@ def build_report(
     parts = [f"# {title}", "", "## What this run used", "", *[f"- {p}" for p in provenance],
              f"- training seeds: {', '.join(map(str, seeds))}; zero_shot is greedy and deterministic, so it is evaluated once",
              "", "## Accuracy (%), each student alone, greedy decoding", "",
-             "Mean ± sample std over seeds (no ± with one seed). Avg = unweighted mean over tasks, "
-             "taken per seed first.", "", accuracy_table(runs, methods, students, tasks), "",
-             "## Gains over the baselines (average accuracy)", "", gains_table(runs, methods, students, tasks), ""]
+             "Each student answers in the style chosen for it on the dev split where the run has one (section "
+             "'Test-time styles'). Mean ± sample std over seeds (no ± with one seed). Avg = unweighted mean over "
+             "tasks, taken per seed first.", "", accuracy_table(runs, methods, students, tasks), ""]
+    paired = comparisons_table(comparisons)
+    if paired is not None:
+        parts += ["## Paired differences: qr_distill minus each baseline", "",
+                  "Same test questions, same seeds; 95% interval from a bootstrap over seeds and questions. "
+                  "A difference whose interval includes 0 is not a result.", "", paired, ""]
+    parts += ["## Gains over the baselines (average accuracy)", "", gains_table(runs, methods, students, tasks), ""]
     ablation = ablation_table(runs, methods, students, tasks)
     if ablation is not None:
         parts += ["## Ablations", "", ablation, ""]
-    parts += ["## What the numbers say", "", *verdicts(runs, methods, students, tasks), ""]
+    parts += ["## What the numbers say", "", *verdicts(runs, methods, students, tasks, comparisons), ""]
     for heading, body in sections:
         parts += [f"## {heading}", "", body.rstrip(), ""]
     return "\n".join(parts)

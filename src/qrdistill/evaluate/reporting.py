@@ -13,12 +13,13 @@ from rich.table import Table
 
 from qrdistill.config import RunConfig
 from qrdistill.evaluate.aggregate import average_over_tasks, ordered
-from qrdistill.evaluate.grid import run_questions
+from qrdistill.evaluate.comparisons import paired_comparisons
+from qrdistill.evaluate.grid import dev_accuracies, run_questions
 from qrdistill.evaluate.plots import accuracy_bars, loss_curves, routing_heatmaps
 from qrdistill.evaluate.reference import reference_table
-from qrdistill.evaluate.report import METHOD_ORDER, build_report, funnel_markdown
+from qrdistill.evaluate.report import METHOD_ORDER, accuracy_table, build_report, comparisons_table, funnel_markdown
 from qrdistill.evaluate.results import RunResult, write_results
-from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_rates, routing_table
+from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_gains, read_routing_rates, routing_table
 from qrdistill.jsonl import read_records, write_atomic
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
@@ -57,7 +58,10 @@ def provenance(cfg: RunConfig, paths: Sequence[Path] = ()) -> list[str]:
     lines.append("students: " + ", ".join(f"`{s['name']}` = {s['model']}" for s in cfg.students))
     if cfg.train:
         lines.append("training: " + ", ".join(f"{k}={v}" for k, v in cfg.train.items()))
-    lines.append(f"evaluation: greedy, max_new_tokens={cfg.eval.max_new_tokens}, the task's zero-shot prompt")
+    prompt = {"auto": "each student in the style with its best dev accuracy", "plain": "the task's plain zero-shot prompt"}
+    lines.append(f"evaluation: greedy, max_new_tokens={cfg.eval.max_new_tokens}, "
+                 f"{prompt.get(cfg.eval.style, f'the {cfg.eval.style} style prompt')}"
+                 + ("; the plain prompt reported too" if cfg.eval.plain and cfg.eval.style != "plain" else ""))
     return lines
 
 
@@ -86,15 +90,60 @@ def print_summary(runs: list[RunResult], cfg: RunConfig) -> None:
     console.print(table)
 
 
+def _styles_section(cfg: RunConfig, runs: Sequence[RunResult]) -> str | None:
+    """Which style each student answered the test in, per method and seed, with its dev accuracy."""
+    rows = []
+    for r in sorted(runs, key=lambda r: (r.student, r.task, r.method, r.seed)):
+        dev = dev_accuracies(cfg, r.method, r.seed, r.student, r.task)
+        if not dev:
+            continue
+        chosen = r.style or "plain"
+        others = ", ".join(f"{k} {100 * v:.0f}" for k, v in sorted(dev.items(), key=lambda kv: -kv[1]))
+        rows.append(f"| {r.student} | {r.task} | {r.method} | {r.seed} | {chosen} | {others} |")
+    if not rows:
+        return None
+    return "\n".join(["Chosen on the dev split (accuracy %, best first); the test answers use the chosen style.", "",
+                      "| student | task | method | seed | chosen style | dev accuracy per style (%) |", "|---|---|---|---|---|---|", *rows])
+
+
+def _routing_section(run: RunDir, method: str, seed: int) -> str | None:
+    rates = read_routing_rates(run.train(method, seed))
+    if not rates:
+        return None
+    png = run.plots / f"routing_{method}.png"
+    routing_heatmaps(rates, png)
+    body = routing_table(rates) + f"\n\n![routing]({png.relative_to(run.root)})"
+    gains = read_routing_gains(run.train(method, seed))
+    if gains:
+        png = run.plots / f"gains_{method}.png"
+        routing_heatmaps(gains, png, label="mean answer gain (nats)", fixed_range=False)
+        body += ("\n\nMean answer gain per source x student (nats; what the router learns from: how much a path's "
+                 "reasoning raises the student's probability of the gold answer over the bare answer cue):\n\n"
+                 + routing_table(gains) + f"\n\n![gains]({png.relative_to(run.root)})")
+    return body
+
+
 def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
-    """Write results.json, the plots and report.md for ``runs``."""
-    write_results(run.results, runs, cfg.model_dump(mode="json"))
+    """Write results.json, the plots and report.md for ``runs`` (chosen-style and plain-prompt rows)."""
+    comparisons = paired_comparisons(cfg)
+    write_results(run.results, runs, cfg.model_dump(mode="json"), comparisons)
+    plain = [r for r in runs if r.prompt == "plain"]
+    runs = [r for r in runs if r.prompt != "plain"]
     tasks = [t.name for t in cfg.tasks]
     methods = ordered({r.method for r in runs}, [*cfg.methods, *METHOD_ORDER])
     students = ordered({r.student for r in runs}, cfg.student_names())
     accuracy_bars(runs, methods, students, tasks, run.plots / "accuracy.png")
     sections: list[tuple[str, str]] = [("Accuracy plot", "![accuracy](plots/accuracy.png)\n\n"
                                                            "Error bars: ±std over seeds; for a single seed, the run's 95% Wilson interval.")]
+    styles_md = _styles_section(cfg, runs)
+    if styles_md:
+        sections.append(("Test-time styles", styles_md))
+    if plain:
+        body = accuracy_table(plain, methods, students, tasks)
+        paired_plain = comparisons_table(comparisons, prompt="plain")
+        if paired_plain:
+            body += "\n\nPaired differences under the plain prompt (points):\n\n" + paired_plain
+        sections.append(("Accuracy (%) under the plain zero-shot prompt", body))
     splits = {tc.name: (run_questions(run, tc, "train"), run_questions(run, tc, "test")) for tc in cfg.tasks
               if run.questions(tc.name, "train").exists() and run.questions(tc.name, "test").exists()}
     references = reference_table(splits)
@@ -107,17 +156,15 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
     if funnel_md:
         sections.append(("Filter funnel (Stage B)", funnel_md))
     for method in [m for m in cfg.trained_methods if m in ("qr_distill", "random_route", "no_peer", "no_filter")]:
-        rates = read_routing_rates(run.train(method, cfg.seeds[0]))
-        if rates:
-            png = run.plots / f"routing_{method}.png"
-            routing_heatmaps(rates, png)
-            sections.append((f"Routing rates per source × student ({method}, seed {cfg.seeds[0]})",
-                             routing_table(rates) + f"\n\n![routing]({png.relative_to(run.root)})"))
+        routing_md = _routing_section(run, method, cfg.seeds[0])
+        if routing_md:
+            sections.append((f"Routing rates per source × student ({method}, seed {cfg.seeds[0]})", routing_md))
     curves = {f"{m} seed{s}": c for m in cfg.trained_methods for s in cfg.seeds[:1]
               if (c := read_loss_curves(run.train(m, s)))}
     if curves:
         loss_curves(curves, run.plots / "loss.png")
         sections.append(("Training loss (distillation CE per student)", "![loss](plots/loss.png)"))
-    text = build_report(runs, methods=methods, students=students, tasks=tasks, provenance=provenance(cfg, paths), sections=sections)
+    text = build_report(runs, methods=methods, students=students, tasks=tasks, provenance=provenance(cfg, paths), sections=sections,
+                        comparisons=comparisons)
     write_atomic(run.report, text)
     print_summary(runs, cfg)

@@ -1,6 +1,8 @@
 """``results.json``: one row per (method, student, task, seed) evaluation, plus the run config.
 
-    {"runs": [{"method", "student", "task", "seed", "accuracy", "n", "correct", "ci_low", "ci_high"}, ...],
+    {"runs": [{"method", "student", "task", "seed", "accuracy", "n", "correct", "ci_low", "ci_high",
+               "prompt", "style"}, ...],
+     "comparisons": [{"student", "task", "method", "baseline", "prompt", "diff", "lo", "hi", "n"}, ...],
      "config": {...}}
 
 >>> row = RunResult.from_counts("qr_distill", "smollm2", "synth_arith", 0, correct=12, n=40)
@@ -36,19 +38,25 @@ class RunResult(BaseModel):
     correct: int
     ci_low: float
     ci_high: float
+    prompt: str = "chosen"
+    """``chosen``: each student answered in the style chosen for it on the dev split (the main
+    result); ``plain``: the same questions under the task's plain zero-shot prompt."""
+    style: str | None = None
+    """The style the answers were given in (None: the plain prompt)."""
 
     @classmethod
-    def from_counts(cls, method: str, student: str, task: str, seed: int, *, correct: int, n: int) -> RunResult:
+    def from_counts(cls, method: str, student: str, task: str, seed: int, *, correct: int, n: int, style: str | None = None) -> RunResult:
         """Build a row with its accuracy and Wilson 95% interval."""
         low, high = wilson_interval(correct, n)
-        return cls(method=method, student=student, task=task, seed=seed,
-                   accuracy=correct / n if n else 0.0, n=n, correct=correct, ci_low=low, ci_high=high)
+        return cls(method=method, student=student, task=task, seed=seed, accuracy=correct / n if n else 0.0,
+                   n=n, correct=correct, ci_low=low, ci_high=high, style=style)
 
 
-def write_results(path: str | os.PathLike[str], runs: Iterable[RunResult], config: dict[str, Any]) -> None:
-    """Atomically write ``results.json`` (runs sorted by method, student, task, seed)."""
-    ordered = sorted(runs, key=lambda r: (r.method, r.student, r.task, r.seed))
-    write_json(path, {"runs": [r.model_dump() for r in ordered], "config": config})
+def write_results(path: str | os.PathLike[str], runs: Iterable[RunResult], config: dict[str, Any],
+                  comparisons: Iterable[BaseModel] = ()) -> None:
+    """Atomically write ``results.json`` (runs sorted by method, student, task, seed, prompt)."""
+    ordered = sorted(runs, key=lambda r: (r.method, r.student, r.task, r.seed, r.prompt))
+    write_json(path, {"runs": [r.model_dump() for r in ordered], "comparisons": [c.model_dump() for c in comparisons], "config": config})
 
 
 def read_results(path: str | os.PathLike[str]) -> tuple[list[RunResult], dict[str, Any]]:

@@ -27,6 +27,30 @@ def read_routing_rates(train_dir: FsPath) -> Rates:
     return {int(obj["epoch"]): obj["rates"] for _, obj in iter_json_lines(file, allow_torn_tail=True)}
 
 
+def read_routing_gains(train_dir: FsPath) -> Rates:
+    """{epoch: {source: {student: mean answer gain}}} from ``routing.jsonl`` (learned routing only); {} when absent."""
+    file = train_dir / "routing.jsonl"
+    if not file.exists():
+        return {}
+    return {int(obj["epoch"]): obj["gains"] for _, obj in iter_json_lines(file, allow_torn_tail=True) if obj.get("gains")}
+
+
+def read_routing_patterns(train_dir: FsPath) -> dict[str, float]:
+    """Share of paths sent to each set of students over the whole run (``a+b`` keys), from
+    ``routing.jsonl``: every epoch's last record, weighted by its paths; {} when absent."""
+    file = train_dir / "routing.jsonl"
+    if not file.exists():
+        return {}
+    last = {int(obj["epoch"]): obj for _, obj in iter_json_lines(file, allow_torn_tail=True) if obj.get("patterns")}
+    totals: dict[str, float] = {}
+    for obj in last.values():
+        n = sum(obj["n"].values())
+        for key, share in obj["patterns"].items():
+            totals[key] = totals.get(key, 0.0) + share * n
+    whole = sum(totals.values())
+    return {key: value / whole for key, value in sorted(totals.items())} if whole else {}
+
+
 def routing_table(rates: Rates) -> str:
     """Markdown: one row per (epoch, source: style or teacher / style), one column per student."""
     students = sorted({st for e in rates.values() for s in e.values() for st in s})

@@ -24,19 +24,20 @@ def _make_questions(tc: TaskConfig, split: str, seed: int) -> list[Question]:
     if tc.synthetic is not None:
         from qrdistill.tasks.synthetic import make_questions
 
-        count = tc.synthetic.train if split == "train" else tc.synthetic.test
-        return make_questions(tc.name, count, seed, split)
-    source = tc.train_data if split == "train" else tc.test_data
+        count = {"train": tc.synthetic.train, "test": tc.synthetic.test, "dev": tc.synthetic.dev}[split]
+        return make_questions(tc.name, count, seed, "val" if split == "dev" else split)
+    source = {"train": tc.train_data, "test": tc.test_data, "dev": tc.dev_data}[split]
     return get_task(tc.name).load(source, split=split)
 
 
 def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Question]]]:
-    """Each task's train and test questions, written to the run dir once and re-read after;
-    ``limit_train``/``limit_test`` keep the first N (also of questions an import wrote there)."""
+    """Each task's train, test (and dev, when it has some) questions, written to the run dir once and
+    re-read after; ``limit_train``/``limit_test``/``limit_dev`` keep the first N (also of questions an
+    import wrote there)."""
     out: dict[str, dict[str, list[Question]]] = {}
     for tc in cfg.tasks:
         out[tc.name] = {}
-        for split in SPLITS:
+        for split in (*SPLITS, "dev") if tc.has_dev() else SPLITS:
             file = run.questions(tc.name, split)
             if not file.exists():
                 write_records(file, _make_questions(tc, split, cfg.seed))

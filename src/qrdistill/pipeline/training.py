@@ -12,12 +12,15 @@ import json
 import time
 from pathlib import Path as FsPath
 
+from rich.console import Console
+
 from qrdistill.config import RunConfig
 from qrdistill.jsonl import write_json
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 
 DONE = "done.json"
+console = Console(stderr=True)
 
 
 def done_file(run: RunDir, method: str, seed: int) -> FsPath:
@@ -33,6 +36,18 @@ def adapters_of(run: RunDir, method: str, seed: int) -> dict[str, str]:
     return json.loads(marker.read_text(encoding="utf-8"))["adapters"]
 
 
+def matched_patterns(run: RunDir, seed: int) -> dict[str, float] | None:
+    """The sets of students qr_distill (same seed) sent its paths to, with their shares: what
+    random_route copies so that its per-student rates and their overlap match (None: no such run)."""
+    from qrdistill.evaluate.trainlogs import read_routing_patterns
+
+    patterns = read_routing_patterns(run.train("qr_distill", seed))
+    if patterns:
+        console.print(f"random_route seed {seed}: routing sets matched to qr_distill's: "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in patterns.items()))
+    return patterns or None
+
+
 def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: list[Path],
                 questions: dict[str, dict[str, list[Question]]]) -> dict[str, str]:
     """Train (or resume) ``method`` with ``seed``; returns student name → adapter directory."""
@@ -43,7 +58,10 @@ def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: l
     from qrdistill.train.trainer import train
 
     by_id = {q.id: q for splits in questions.values() for q in splits["train"]}
-    tcfg = TrainConfig(**cfg.train_fields(method, seed))
+    fields = cfg.train_fields(method, seed)
+    if method == "random_route" and not fields.get("random_patterns"):
+        fields["random_patterns"] = matched_patterns(run, seed)
+    tcfg = TrainConfig(**fields)
     resume = latest_checkpoint(run.train(method, seed)) is not None
     start = time.perf_counter()
     # Every path with its verdict: the trainer selects what the method uses (train.methods.select_paths).

@@ -1,43 +1,47 @@
-"""The router's objective: a real gradient from the students' state, plus the rate regulariser.
+"""The router's objective: learn which paths are useful to which student, plus the rate regulariser.
 
-    c_js     = (log(l_js / m_s) - log rho)^2 - b_s        cost of sending path j to student s
-    L_route  = (1/B) sum_j sum_s g_js c_js                 g = straight-through gates
-    abar     = mean_js sigmoid(logit_js)                   expected gate rate
-    L_rate   = -H(abar) = abar log abar + (1 - abar) log(1 - abar)
+Every student runs forward on every path of the batch (peer teaching and the state need it), so
+the answer gain g_js (``reward.py``) is observed for every pair, routed or not: the router is
+trained with full feedback, by supervised learning of usefulness rather than by a bandit.
 
-l_js is student s's current loss per character on path j (detached), m_s its running mean
-and b_s the running mean of the cost (a baseline, so that the sign of c tells whether a path
-suits s better or worse than usual). Paths flow to the students for which they are learnable
-but not learned: near the student's current loss level (rho = 1 by default). Much lower loss
-means already learned, much higher means out of reach or noisy for that student.
-Minimising -H pushes abar toward 1/2: it penalises the trivial all-on / all-off routers
-(the paper's "maximise the entropy"); its gradient is zero at abar = 1/2.
+    t_js    = sigmoid(κ · (g_js − μ_s) / σ_s)            target: is j worth more than s's usual path?
+    L_route = mean over known (j,s) of BCE(logit_js, t_js)
+    abar    = mean_js sigmoid(logit_js)                  expected gate rate
+    L_rate  = −H(abar) = abar log abar + (1 − abar) log(1 − abar)
 
->>> costs = route_costs(ratio, target=1.0)
->>> loss = router_objective(gates.st, costs, state.baseline) + lambda_entropy * rate_regulariser(gates.prob)
+μ_s and σ_s are the running mean and std of s's gains (``state.StudentState``), so the target
+compares a path with what that student's paths are usually worth, whatever the task's scale;
+κ (``sharpness``) sets how soft the targets are. A pair whose gain is unknown (the path never
+states the gold answer) gets no router loss. Minimising −H pushes abar toward 1/2: it penalises
+the trivial all-on / all-off routers (the paper's "maximise the entropy"); its gradient is zero
+at abar = 1/2.
+
+>>> targets = usefulness_targets(gains, state.gain_mean, state.gain_std, sharpness=2.0)
+>>> loss = router_loss(logits, targets, known) + lambda_entropy * rate_regulariser(gates.prob)
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
+import torch.nn.functional as F
 
 EPS = 1e-6
 
 
-def route_costs(ratio: torch.Tensor, target: float = 1.0) -> torch.Tensor:
-    """Raw costs (log ratio_js - log target)^2 [B,S], detached; ratio = l_js / m_s.
+def usefulness_targets(gains: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, sharpness: float = 2.0) -> torch.Tensor:
+    """t_js = sigmoid(κ (g_js − μ_s) / σ_s) for gains [B, S] and per-student mean, std [S] (detached).
 
-    >>> route_costs(torch.tensor([[1.0, math.e]]))
-    tensor([[0., 1.]])
+    >>> usefulness_targets(torch.tensor([[1.0, 0.0]]), torch.zeros(2), torch.ones(2), sharpness=1.0)
+    tensor([[0.7311, 0.5000]])
     """
-    return ((ratio.detach().clamp_min(EPS).log() - math.log(target)) ** 2).detach()
+    return torch.sigmoid(sharpness * (gains.detach() - mean) / std).nan_to_num(0.5)
 
 
-def router_objective(gates_st: torch.Tensor, costs: torch.Tensor, baseline: torch.Tensor) -> torch.Tensor:
-    """L_route = (1/B) sum_j sum_s g_js (c_js - b_s)."""
-    return (gates_st * (costs - baseline)).sum() / gates_st.shape[0]
+def router_loss(logits: torch.Tensor, targets: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Mean binary cross-entropy of the gate logits [B, S] against the targets where ``known``."""
+    weight = known.float()
+    per_pair = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+    return (per_pair * weight).sum() / weight.sum().clamp_min(1.0)
 
 
 def rate_entropy(prob: torch.Tensor) -> torch.Tensor:
@@ -51,5 +55,5 @@ def rate_entropy(prob: torch.Tensor) -> torch.Tensor:
 
 
 def rate_regulariser(prob: torch.Tensor) -> torch.Tensor:
-    """L_rate = -H(abar): minimising it maximises the entropy and keeps the rate away from 0 and 1."""
+    """L_rate = −H(abar): minimising it maximises the entropy and keeps the rate away from 0 and 1."""
     return -rate_entropy(prob)

@@ -7,17 +7,23 @@ For path j and student s:
 h_j is the frozen sentence embedding of the path text (MiniLM-L6, ``embed``), e_style and
 e_student are learned embeddings and f_js is the student's current state on the path
 (``state.StudentState.features``). Gates are independent per student (a path may go to 1..S
-students) and sampled as straight-through binary-concrete variables; a path whose gates all
-come out 0 is sent to its highest-logit student, so every kept path reaches a student.
+students) and sampled as binary-concrete (Gumbel-sigmoid) variables; a path whose gates all come
+out 0 goes to a student drawn uniformly at random, so every kept path reaches a student and no
+student is a fixed favourite.
 
->>> router = Router(text_dim=384, styles=["cot", "pot"], n_students=2, n_features=2)
+The random-routing ablation draws each path's set of students from the frequencies of the sets a
+learned router realised (``pattern_gates``), so it matches the per-student rates and their overlap
+while ignoring the path.
+
+>>> router = Router(text_dim=384, styles=["cot", "pot"], n_students=2, n_features=3)
 >>> logits = router(text_emb, style_ids, features)     # [B, S]
 >>> gates = sample_gates(logits, tau=1.0)              # Gates(hard=..., st=..., prob=...)
+>>> gates = pattern_gates(8, {(0,): 0.3, (1,): 0.2, (0, 1): 0.5}, n_students=2)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -67,7 +73,8 @@ class Gates:
 
 
 def ensure_coverage(hard: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-    """Turn on the highest-scoring student of every row of ``hard`` that has no 1.
+    """Turn on the highest-scoring student of every row of ``hard`` that has no 1 (callers pass
+    random scores: an unclaimed path goes to a random student).
 
     >>> ensure_coverage(torch.tensor([[0., 0.], [1., 0.]]), torch.tensor([[0., 3.], [0., 3.]]))
     tensor([[0., 1.],
@@ -80,11 +87,11 @@ def ensure_coverage(hard: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
 
 def sample_gates(logits: torch.Tensor, tau: float, generator: torch.Generator | None = None) -> Gates:
     """Straight-through binary-concrete gates: soft = sigmoid((logit + logistic noise) / tau),
-    hard = [soft > 0.5] (+ coverage), st = hard + soft - sg(soft)."""
+    hard = [soft > 0.5] (+ coverage by a random student), st = hard + soft - sg(soft)."""
     # noise drawn on the CPU generator, then moved: same gates on every device, resumable state
     u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp(1e-6, 1 - 1e-6)
     soft = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau)
-    hard = ensure_coverage((soft > 0.5).float(), logits.detach())
+    hard = ensure_coverage((soft > 0.5).float(), torch.rand(logits.shape, generator=generator).to(logits.device))
     return Gates(hard=hard, st=hard + soft - soft.detach(), prob=torch.sigmoid(logits))
 
 
@@ -99,3 +106,24 @@ def random_gates(batch: int, n_students: int, rate: float, generator: torch.Gene
     hard = (torch.rand(batch, n_students, generator=generator) < rate).float().to(device)
     hard = ensure_coverage(hard, torch.rand(batch, n_students, generator=generator).to(device))
     return Gates(hard=hard, st=hard, prob=torch.full_like(hard, rate))
+
+
+def pattern_gates(batch: int, patterns: Mapping[tuple[int, ...], float], n_students: int,
+                  generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> Gates:
+    """Each path's set of students drawn from ``patterns`` (set of student indices -> frequency, e.g. the
+    sets a learned router realised), whatever the path: random routing at a matched rate and overlap.
+
+    >>> pattern_gates(4, {(0,): 1.0}, n_students=2).hard.tolist()
+    [[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0]]
+    """
+    sets = [tuple(p) for p in patterns if p]
+    if not sets:
+        raise ValueError("pattern_gates: no non-empty set of students to draw from")
+    weights = torch.tensor([float(patterns[p]) for p in sets])
+    masks = torch.zeros(len(sets), n_students)
+    for row, members in enumerate(sets):
+        masks[row, list(members)] = 1.0
+    freq = weights / weights.sum()
+    hard = masks[torch.multinomial(freq, batch, replacement=True, generator=generator)].to(device)
+    rate = (freq @ masks).to(device)  # expected share of paths each student gets
+    return Gates(hard=hard, st=hard, prob=rate.expand_as(hard))

@@ -1,7 +1,8 @@
 """Reasoning styles as data: Jinja2 templates that wrap a task's base prompt.
 
 A style file is YAML: one mapping ``{name, description, template, system?}``, or a list of
-them. The built-in six (vanilla, cot, tot, program, backward, fact) live in ``styles/*.yaml``;
+them. The paper's six (vanilla, cot, tot, program, backward, fact) and ``answer_first`` (the answer
+before its justification; the synthetic teacher's planted style) live in ``styles/*.yaml``;
 ``load_styles(extra)`` adds or replaces styles from a user file or directory. Templates see:
 ``prompt`` (the task's full base prompt), ``instruction``, ``body``, ``answer_cue``, ``task``
 (name), ``answer_kind`` and ``question`` (the Question record).
@@ -15,6 +16,7 @@ them. The built-in six (vanilla, cot, tot, program, backward, fact) live in ``st
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
@@ -97,7 +99,7 @@ def load_styles(extra: str | os.PathLike[str] | None = None) -> dict[str, Style]
     """The built-in styles, then those in ``extra`` (file or dir), which replace same-named ones.
 
     >>> sorted(load_styles())
-    ['backward', 'cot', 'fact', 'program', 'tot', 'vanilla']
+    ['answer_first', 'backward', 'cot', 'fact', 'program', 'tot', 'vanilla']
     """
     styles: dict[str, Style] = {}
     for directory in [BUILTIN_DIR, *([FsPath(extra)] if extra is not None else [])]:
@@ -135,6 +137,19 @@ def render_prompt(style: Style, task: Task, question: Question) -> str:
             f"{style.source}: style {style.name!r}: {exc.message}; available variables: {', '.join(sorted(variables))}"
         ) from None
     return text.strip()
+
+
+def prompt_for(task: Task, question: Question, style: str | None, styles: Mapping[str, Style]) -> str:
+    """The prompt a student learns a path of ``style`` under and answers in that style with: the
+    style's user turn (what the teacher was asked), or the task's plain prompt when ``style`` is None
+    or has no template in ``styles`` (e.g. an imported path of an unknown style).
+
+    >>> prompt_for(get_task("gsm8k"), question, "cot", load_styles()) == render_prompt(load_styles()["cot"], get_task("gsm8k"), question)
+    True
+    """
+    if style is None or style not in styles:
+        return task.prompt(question)
+    return render_prompt(styles[style], task, question)
 
 
 def render_messages(style: Style, task: Task, question: Question) -> list[dict[str, str]]:

@@ -1,6 +1,7 @@
 """The synthetic teacher's path writer: renders a synthetic question's structured solution
-(``Question.meta["solution"]``) in one of the paper's six styles, with varied wording across
-samples, and injects flaws at configurable rates. Everything it writes is synthetic.
+(``Question.meta["solution"]``) in one of the paper's six styles (or the planted ``answer_first``
+style, see ``PLANTED_STYLE``), with varied wording across samples, and injects flaws at
+configurable rates. Everything it writes is synthetic.
 
 Flaws (recorded in the returned meta under ``"flaw"``, with details):
 
@@ -32,6 +33,10 @@ from qrdistill.tasks.synthetic_words import capitalise
 from qrdistill.teacher.styles import PAPER_STYLES
 
 FLAWS = ("wrong_answer", "wrong_step", "irrelevant_step")
+PLANTED_STYLE = "answer_first"
+"""Not one of the paper's styles: a style whose paths are right and pass every verifier but teach the
+student to state its answer before computing it (the rationale-after-answer ablation of Wei et al. 2022,
+"Chain-of-thought prompting", Sec. 3.3). The embedded grid plants it so that routing has a known wrong choice."""
 
 
 class FlawRates(BaseModel):
@@ -214,6 +219,15 @@ def _backward(rng: random.Random, solution: Solution, plan: _Plan, question: Que
     return "\n".join([*lines, _closing(rng, solution, plan, question)])
 
 
+def _answer_first(rng: random.Random, solution: Solution, plan: _Plan, question: Question) -> str:
+    """The planted style: the answer sentence comes first, so the student learns to state an answer
+    before any calculation (at test time: a guess), although every step after it is right."""
+    final = _closing(rng, solution, plan, question)
+    why = rng.choice(["Because:", "Here is why.", "Justification:", "Check:"])
+    steps = " ".join(capitalise(s) for s in _steps(rng, solution, plan))
+    return f"{final}\n{why} {steps}\n{final}"
+
+
 def _fact(rng: random.Random, solution: Solution, plan: _Plan, question: Question) -> str:
     head = rng.choice(["Relevant facts:", "Facts I need:", "First, recall the relevant facts:"])
     facts = [f"- {f}" for f in solution.facts]
@@ -222,8 +236,9 @@ def _fact(rng: random.Random, solution: Solution, plan: _Plan, question: Questio
     return "\n".join([head, *facts, reason, *steps, _closing(rng, solution, plan, question)])
 
 
-WRITERS = {"vanilla": _vanilla, "cot": _cot, "tot": _tot, "program": _program, "backward": _backward, "fact": _fact}
-assert tuple(WRITERS) == PAPER_STYLES
+WRITERS = {"vanilla": _vanilla, "cot": _cot, "tot": _tot, "program": _program, "backward": _backward, "fact": _fact,
+           PLANTED_STYLE: _answer_first}
+assert tuple(WRITERS)[: len(PAPER_STYLES)] == PAPER_STYLES
 
 
 def render_path(question: Question, style: str, sample: int, seed: int, flaw_rates: FlawRates) -> tuple[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from qrdistill.config import load_config
 from qrdistill.students.spec import StudentSpec
-from qrdistill.train.methods import METHODS
+from qrdistill.train.methods import get_method
 
 
 class TrainConfig(BaseModel):
@@ -42,21 +42,32 @@ class TrainConfig(BaseModel):
     lambda_mutual: float = 0.1
     shared_dim: int = 64
     gumbel_tau: float = 1.0
-    route_target: float = 1.0
-    """rho: preferred ratio of a path's loss to the student's running mean loss."""
+    route_sharpness: float = 2.0
+    """kappa: how sharply the router's target separates paths worth more than a student's usual path
+    from those worth less (t = sigmoid(kappa * z-scored answer gain))."""
     random_gate_rate: float = 0.5
-    """Gate rate of ``random_route``; set it to the rate the qr_distill run reached (routing.jsonl)."""
+    """Gate rate of ``random_route`` when ``random_patterns`` is not given."""
+    random_patterns: dict[str, float] | None = None
+    """``random_route``: frequency of each set of students a path goes to, e.g.
+    ``{"smollm2": 0.3, "gemma3": 0.2, "smollm2+gemma3": 0.5}`` (what a qr_distill run logged in
+    routing.jsonl; ``qrdistill run`` fills it from the qr_distill run of the same seed)."""
     state_momentum: float = 0.9
     encoder: str | None = None
     """Sentence-transformers dir for path embeddings; default: the embedded MiniLM-L6."""
+    style_prompts: bool = True
+    """Train each path under its style's instruction (the teacher's user turn); false: every path
+    under the task's plain prompt."""
+    styles_file: str | None = None
+    """Extra style templates (file or dir) for paths of styles that are not built in."""
     seed: int = 0
     logging_steps: int = 1
     save_steps: int = 0
     """Checkpoint every N optimizer steps (0: only at the end)."""
     save_total_limit: int = 2
     report_to: Literal["none", "tensorboard"] = "none"
-    bucket_size: int = 64
-    """Length bucketing: batches are formed inside shuffled groups of this many batches."""
+    bucket_size: int = 2
+    """Length bucketing: batches are sorted by length inside groups of this many batches of
+    style-interleaved paths (small groups keep every batch mixed across styles)."""
     sharding: Literal["none", "fsdp"] = "none"
     """``fsdp``: shard the students over the processes with FSDP2, one unit per decoder layer
     (also chosen by an accelerate FSDP config); ``none``: every process holds whole students (DDP)."""
@@ -64,8 +75,7 @@ class TrainConfig(BaseModel):
     @field_validator("method")
     @classmethod
     def _known_method(cls, value: str) -> str:
-        if value not in METHODS:
-            raise ValueError(f"unknown method {value!r}; use one of {', '.join(METHODS)}")
+        get_method(value)
         return value
 
     @field_validator("students")

@@ -1,27 +1,31 @@
 """The training methods: QR-Distill, the baselines and the ablations, as settings of one trainer.
 
-| method        | paths given to the students                    | routing          | peer |
-|---------------|------------------------------------------------|------------------|------|
-| qr_distill    | kept paths                                     | learned          | on   |
-| single_path   | one kept path per question (cot, else first)   | all to all       | off  |
-| multi_path    | kept paths (Answer-Aug)                        | all to all       | off  |
-| no_filter     | answer-checked paths, judge/verifiers ignored  | learned          | on   |
-| no_route      | kept paths                                     | all to all       | on   |
-| random_route  | kept paths                                     | random, same rate| on   |
-| no_peer       | kept paths                                     | learned          | off  |
+| method              | paths given to the students                       | routing           | peer |
+|---------------------|---------------------------------------------------|-------------------|------|
+| qr_distill          | kept paths                                        | learned           | on   |
+| single_path         | one kept path per question (cot, else first)      | all to all        | off  |
+| single_path-STYLE   | one kept path per question in STYLE, else first   | all to all        | off  |
+| multi_path          | kept paths (Answer-Aug)                           | all to all        | off  |
+| no_filter           | answer-checked paths, judge/verifiers ignored     | learned           | on   |
+| no_route            | kept paths                                        | all to all        | on   |
+| random_route        | kept paths                                        | random, same sets | on   |
+| no_peer             | kept paths                                        | learned           | off  |
 
 ``select_paths`` applies the data column to the paths a caller passes: for ``no_filter`` pass
 the filter's full output (filtered.jsonl, every path with its Verdict); every other method also
 accepts it and keeps only ``verdict.kept`` paths. Paths without a verdict count as kept.
+``single_path`` is the paper's SKD (one teacher chain of thought); ``single_path-fact`` and the
+like are the same baseline on another style, so a grid can find the best single style.
 
->>> spec = METHODS["no_peer"]
+>>> get_method("single_path-fact").style
+'fact'
 >>> paths = select_paths(filtered, "single_path")
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from qrdistill.records import Path
@@ -37,6 +41,8 @@ class Method:
     data: Literal["kept", "one_per_question", "answer_checked"]
     routing: Routing
     peer: bool
+    style: str = SINGLE_PATH_STYLE
+    """For ``one_per_question``: the style whose path is taken (else the question's first kept path)."""
 
 
 METHODS: dict[str, Method] = {
@@ -51,11 +57,13 @@ METHODS: dict[str, Method] = {
 
 
 def get_method(name: str) -> Method:
-    """The Method called ``name``; an unknown name lists the known ones."""
-    try:
+    """The Method called ``name`` (``single_path-STYLE`` included); an unknown name lists the known ones."""
+    if name in METHODS:
         return METHODS[name]
-    except KeyError:
-        raise ValueError(f"unknown method {name!r}; use one of {', '.join(METHODS)}") from None
+    base, _, style = name.partition("-")
+    if base == "single_path" and style:
+        return replace(METHODS[base], style=style)
+    raise ValueError(f"unknown method {name!r}; use one of {', '.join(METHODS)} or single_path-STYLE")
 
 
 def _kept(path: Path) -> bool:
@@ -76,7 +84,8 @@ def select_paths(paths: Sequence[Path], method: str) -> list[Path]:
     >>> [p.style for p in select_paths(paths, "single_path")]     # one per question
     ['cot', 'cot']
     """
-    data = get_method(method).data
+    spec = get_method(method)
+    data = spec.data
     if data == "answer_checked":
         return [p for p in paths if _answer_checked(p)]
     kept = [p for p in paths if _kept(p)]
@@ -85,6 +94,6 @@ def select_paths(paths: Sequence[Path], method: str) -> list[Path]:
     chosen: dict[str, Path] = {}
     for path in kept:
         current = chosen.get(path.question_id)
-        if current is None or (path.style == SINGLE_PATH_STYLE and current.style != SINGLE_PATH_STYLE):
+        if current is None or (path.style == spec.style and current.style != spec.style):
             chosen[path.question_id] = path
     return list(chosen.values())

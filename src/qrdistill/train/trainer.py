@@ -2,12 +2,13 @@
 
 Per optimizer step, on a batch of kept paths j and students s (docs/method.md has the details):
 
-    l_js      per-token CE of student s on path j, LM head only at supervised positions
+    l_js      per-token CE of student s on path j (under j's style prompt), LM head only at supervised positions
+    u_js      answer gain of j for s: log p_s(gold | path prefix) - log p_s(gold | bare cue)   (routing/reward.py)
     g_js      gates: learned router (qr_distill), all ones (no_route, baselines) or random
     L         = sum_s L_distill(s) + lambda_entropy * L_rate + L_route + lambda_mutual * L_mutual   (Eq. 9)
     L_distill(s) = (1/B) sum_j g_js l_js                        CE only on the paths routed to s
     L_rate    = -H(abar)                                         keeps the gate rate away from 0 and 1
-    L_route   = (1/B) sum_js g~_js (c_js - b_s)                  straight-through gates x detached costs
+    L_route   = mean_js BCE(logit_js, sigmoid(kappa z(u_js)))    router learns which paths are worth most to s
     L_mutual  = L_align + L_spread + L_comp                      text-aligned peer teaching, all paths
 
 Each student has its own AdamW and learning rate; router, projections and competence share one
@@ -45,14 +46,15 @@ from tqdm.auto import tqdm
 from qrdistill.jsonl import Appender, iter_json_lines, write_atomic, write_records
 from qrdistill.records import Path, Question
 from qrdistill.routing.embed import default_encoder_dir, embed_texts
-from qrdistill.routing.objective import rate_regulariser, route_costs, router_objective
-from qrdistill.routing.router import Gates, Router, fixed_gates, random_gates, sample_gates
+from qrdistill.routing.objective import rate_regulariser, router_loss, usefulness_targets
+from qrdistill.routing.router import Gates, Router, fixed_gates, pattern_gates, random_gates, sample_gates
 from qrdistill.routing.state import N_FEATURES, StudentState
 from qrdistill.students import Student, load_student
 from qrdistill.train import checkpoint as ckpt
 from qrdistill.train.alignment import pool_spans
 from qrdistill.train.config import TrainConfig
-from qrdistill.train.data import Example, build_examples, epoch_batches
+from qrdistill.teacher.styles import load_styles
+from qrdistill.train.data import BareCue, Example, build_bare_cues, build_examples, epoch_batches
 from qrdistill.train.losses import distill_loss, per_example_sum
 from qrdistill.train.methods import Method, get_method, select_paths
 from qrdistill.train.peer import PeerTeacher, peer_losses
@@ -107,10 +109,13 @@ class _Run:
     optimizers: list[torch.optim.Optimizer]
     schedulers: list[torch.optim.lr_scheduler.LambdaLR]
     gate_generator: torch.Generator
+    bare_nll: torch.Tensor
+    """[questions, S] each student's NLL of each question's answer after the bare cue (refreshed every epoch)."""
     step: int = 0
     micro: int = 0
-    routing_counts: dict[str, list[float]] | None = None
-    """Per style: hard-gate sums per student, then the number of paths (this epoch so far)."""
+    routing_counts: dict[str, Any] | None = None
+    """This epoch so far: per source, hard-gate sums per student + the path count (``rates``), answer-gain
+    sums and counts per student (``gains``); the count of each set of students paths went to (``patterns``)."""
 
     def aux_parameters(self) -> list[torch.nn.Parameter]:
         return [*self.router.parameters(), *self.peer.parameters()]
@@ -122,6 +127,7 @@ class _Run:
             "router": self.router.state_dict(),
             "peer": self.peer.state_dict(),
             "state": self.state.state_dict(),
+            "bare_nll": self.bare_nll.clone(),
         }
 
     def load_trainable_state(self, saved: dict[str, Any]) -> None:
@@ -133,6 +139,7 @@ class _Run:
         self.router.load_state_dict(saved["router"])
         self.peer.load_state_dict(saved["peer"])
         self.state.load_state_dict(saved["state"])
+        self.bare_nll.copy_(saved["bare_nll"])
 
 
 def _linear_schedule(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> torch.optim.lr_scheduler.LambdaLR:
@@ -184,6 +191,48 @@ def _sync_gradients(params: Sequence[torch.nn.Parameter], world: int) -> None:
         offset += p.numel()
 
 
+def _answer_nll(nll: torch.Tensor, example: torch.Tensor, labels: torch.Tensor, answers: Sequence[Sequence[int]],
+                n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per example: the summed NLL [B] of the tokens at positions ``answers[b]`` (detached) and whether
+    it has any [B]. ``nll``/``example`` are the supervised rows (row t predicts token t+1), in order."""
+    mask = torch.zeros_like(labels, dtype=torch.bool)
+    for b, positions in enumerate(answers):
+        mask[b, list(positions)] = True
+    answer_rows = mask[:, 1:][labels[:, 1:] != -100].float()
+    return per_example_sum(nll.detach() * answer_rows, example, n), per_example_sum(answer_rows, example, n) > 0
+
+
+@torch.no_grad()
+def _refresh_bare_nll(run: _Run, cues: Sequence[BareCue], batch_size: int) -> None:
+    """Each student's NLL of every question's gold answer right after the bare answer cue (eval mode,
+    no dropout), into ``run.bare_nll`` (NaN where the cue's answer tokens were cut)."""
+    for s, (student, forward) in enumerate(zip(run.students, run.forwards)):
+        was_training = student.model.training
+        student.model.eval()
+        try:
+            for start in range(0, len(cues), batch_size):
+                chunk = cues[start : start + batch_size]
+                cols = student.collate([c.encodings[s] for c in chunk])
+                _, nll, rows = forward(cols["input_ids"], cols["attention_mask"], cols["labels"])
+                total, known = _answer_nll(nll, rows.example, cols["labels"], [c.answer_tokens[s] for c in chunk], len(chunk))
+                run.bare_nll[start : start + len(chunk), s] = torch.where(known, total, torch.full_like(total, float("nan")))
+        finally:
+            student.model.train(was_training)
+
+
+@dataclass
+class _StepOut:
+    """One micro-batch's loss, its gates and answer gains, and detached statistics for the log."""
+
+    loss: torch.Tensor
+    stats: dict[str, torch.Tensor]
+    gates: Gates
+    gains: torch.Tensor
+    """[B, S] answer gain of each path for each student (nats; 0 where unknown or not computed)."""
+    known: torch.Tensor
+    """[B, S] whether the gain is defined (the path and the bare cue both state the gold answer)."""
+
+
 def _micro_step(
     batch: Sequence[Example],
     index: Sequence[int],
@@ -192,11 +241,12 @@ def _micro_step(
     config: TrainConfig,
     text_emb: torch.Tensor | None,
     accelerator: Accelerator,
-) -> tuple[torch.Tensor, dict[str, torch.Tensor], Gates]:
+) -> _StepOut:
     """Loss of one micro-batch (this process's share) and its detached statistics."""
     students, n, device = run.students, len(batch), accelerator.device
+    learned = method.routing == "learned"
     stats: dict[str, torch.Tensor] = {}
-    hidden, token_loss, per_char = [], [], []
+    hidden, token_loss, per_char, answer_nll, answer_known = [], [], [], [], []
     for s, student in enumerate(students):
         cols = student.collate([x.encodings[s] for x in batch])
         h, nll, rows = run.forwards[s](cols["input_ids"], cols["attention_mask"], cols["labels"])
@@ -205,27 +255,41 @@ def _micro_step(
         hidden.append(h)
         token_loss.append(sums / rows.count(n))
         per_char.append(sums.detach() / chars)
+        if learned:
+            total, known = _answer_nll(nll, rows.example, cols["labels"], [x.answer_tokens[s] for x in batch], n)
+            answer_nll.append(total)
+            answer_known.append(known)
         stats[f"ce/{student.name}"] = token_loss[-1].detach().mean()
         stats[f"tokens/{student.name}"] = cols["attention_mask"].sum().float()
         stats[f"supervised_tokens/{student.name}"] = rows.targets.new_tensor(rows.targets.numel(), dtype=torch.float32)
     token_loss_js = torch.stack(token_loss, dim=1)
     npc = torch.stack(per_char, dim=1)
-    styles = [x.path.style for x in batch]
-    style_ids = torch.tensor([run.router.styles.index(st) for st in styles], device=device)
+    style_ids = run.router.style_ids([x.path.style for x in batch])
     loss = token_loss_js.new_zeros(())
+    gains = torch.zeros(n, len(students), device=device)
+    known = torch.zeros(n, len(students), dtype=torch.bool, device=device)
 
-    if method.routing == "learned":
-        feats, ratio = run.state.features(npc, style_ids)
-        logits = run.router(text_emb[list(index)], style_ids, feats)
+    if learned:
+        bare = run.bare_nll[[x.question_index for x in batch]].to(device)
+        known = torch.stack(answer_known, dim=1) & ~bare.isnan()
+        gains = torch.where(known, bare.nan_to_num() - torch.stack(answer_nll, dim=1), gains)
+        logits = run.router(text_emb[list(index)], style_ids, run.state.features(npc, style_ids))
         gates = sample_gates(logits, config.gumbel_tau, run.gate_generator)
-        costs = route_costs(ratio, config.route_target)
-        l_route = router_objective(gates.st, costs, run.state.baseline)
+        mean, std = run.state.gain_reference(gains, known)
+        targets = usefulness_targets(gains, mean, std, config.route_sharpness)
+        l_route = router_loss(logits, targets, known)
         l_rate = rate_regulariser(gates.prob)
         loss = loss + l_route + config.lambda_entropy * l_rate
         stats |= {"l_route": l_route.detach(), "l_rate": l_rate.detach(), "abar": gates.prob.detach().mean()}
-        run.state.update(accelerator.gather(npc), accelerator.gather(style_ids), accelerator.gather(costs))
+        for s, student in enumerate(students):
+            stats[f"gain/{student.name}"] = gains[known[:, s], s].mean() if known[:, s].any() else gains.new_zeros(())
+            stats[f"p_route/{student.name}"] = gates.prob[:, s].detach().mean()
+        run.state.update(accelerator.gather(npc), accelerator.gather(style_ids), accelerator.gather(gains), accelerator.gather(known))
     elif method.routing == "random":
-        gates = random_gates(n, len(students), config.random_gate_rate, run.gate_generator, device)
+        if config.random_patterns:
+            gates = pattern_gates(n, _patterns_by_index(config.random_patterns, students), len(students), run.gate_generator, device)
+        else:
+            gates = random_gates(n, len(students), config.random_gate_rate, run.gate_generator, device)
     else:
         gates = fixed_gates(n, len(students), device)
 
@@ -245,7 +309,28 @@ def _micro_step(
         stats |= {"l_align": terms.align.detach(), "l_spread": terms.spread.detach(), "l_comp": terms.comp.detach()}
         stats |= {f"gamma/{st.name}": terms.gamma[:, s].mean() for s, st in enumerate(students)}
     stats["loss"] = loss.detach()
-    return loss, stats, gates
+    return _StepOut(loss, stats, gates, gains.detach(), known)
+
+
+def pattern_key(members: Sequence[str]) -> str:
+    """How a set of students is written in logs and configs: their names joined by ``+``.
+
+    >>> pattern_key(["smollm2", "gemma3"])
+    'smollm2+gemma3'
+    """
+    return "+".join(members)
+
+
+def _patterns_by_index(patterns: Mapping[str, float], students: Sequence[Student]) -> dict[tuple[int, ...], float]:
+    names = [s.name for s in students]
+    out = {}
+    for key, freq in patterns.items():
+        members = key.split("+")
+        unknown = [m for m in members if m not in names]
+        if unknown:
+            raise ValueError(f"random_patterns: {key!r} names unknown student(s) {unknown}; the students are {names}")
+        out[tuple(sorted(names.index(m) for m in members))] = freq
+    return out
 
 
 def routing_sources(paths: Sequence[Path]) -> list[str]:
@@ -259,27 +344,46 @@ def routing_sources(paths: Sequence[Path]) -> list[str]:
     return [f"{p.teacher} / {p.style}" if several else p.style for p in paths]
 
 
-def _count_routing(run: _Run, gates: Gates, source_ids: torch.Tensor, sources: Sequence[str], accelerator: Accelerator) -> None:
-    hard, ids = accelerator.gather(gates.hard.detach()), accelerator.gather(source_ids)
-    counts = run.routing_counts if run.routing_counts is not None else {}
-    for row, source_id in zip(hard.tolist(), ids.tolist()):
-        entry = counts.setdefault(sources[source_id], [0.0] * (len(row) + 1))
+def _count_routing(run: _Run, out: _StepOut, source_ids: torch.Tensor, sources: Sequence[str], accelerator: Accelerator) -> None:
+    """Add a micro-batch (all processes) to this epoch's routing counters (``_Run.routing_counts``)."""
+    hard, ids = accelerator.gather(out.gates.hard.detach()), accelerator.gather(source_ids)
+    gains, known = accelerator.gather(out.gains), accelerator.gather(out.known)
+    names = [s.name for s in run.students]
+    counts = run.routing_counts if run.routing_counts is not None else {"rates": {}, "gains": {}, "patterns": {}}
+    for row, source_id, gain, has in zip(hard.tolist(), ids.tolist(), gains.tolist(), known.tolist()):
+        source = sources[source_id]
+        rates = counts["rates"].setdefault(source, [0.0] * (len(row) + 1))
+        value = counts["gains"].setdefault(source, [0.0] * (2 * len(row)))
         for s, g in enumerate(row):
-            entry[s] += g
-        entry[-1] += 1
+            rates[s] += g
+            if has[s]:
+                value[s] += gain[s]
+                value[len(row) + s] += 1
+        rates[-1] += 1
+        key = pattern_key([names[s] for s, g in enumerate(row) if g > 0])
+        counts["patterns"][key] = counts["patterns"].get(key, 0) + 1
     run.routing_counts = counts
 
 
 def _routing_record(run: _Run, epoch: int, complete: bool, step: int) -> dict[str, Any]:
-    """Assignment rates per source (``routing_sources``) x student for one epoch; ``step``: the
+    """One epoch's routing: assignment rates per source (``routing_sources``) x student, overall rates,
+    the share of paths sent to each set of students, and the mean answer gain per source x student
+    (what the router learns from; absent for methods without learned routing). ``step``: the
     optimizer step it belongs to."""
-    counts = run.routing_counts or {}
+    counts = run.routing_counts or {"rates": {}, "gains": {}, "patterns": {}}
     names = [s.name for s in run.students]
-    rates = {source: {name: c[i] / c[-1] for i, name in enumerate(names)} for source, c in sorted(counts.items())}
-    total = sum(c[-1] for c in counts.values())
-    overall = {name: sum(c[i] for c in counts.values()) / max(total, 1) for i, name in enumerate(names)}
-    n = {source: int(c[-1]) for source, c in sorted(counts.items())}
-    return {"epoch": epoch, "step": step, "complete": complete, "rates": rates, "overall": overall, "n": n}
+    by_source = counts["rates"]
+    rates = {source: {name: c[i] / c[-1] for i, name in enumerate(names)} for source, c in sorted(by_source.items())}
+    total = sum(c[-1] for c in by_source.values())
+    overall = {name: sum(c[i] for c in by_source.values()) / max(total, 1) for i, name in enumerate(names)}
+    n = {source: int(c[-1]) for source, c in sorted(by_source.items())}
+    patterns = {key: count / max(total, 1) for key, count in sorted(counts["patterns"].items())}
+    record = {"epoch": epoch, "step": step, "complete": complete, "rates": rates, "overall": overall, "n": n, "patterns": patterns}
+    gains = {source: {name: g[i] / g[len(names) + i] for i, name in enumerate(names) if g[len(names) + i]}
+             for source, g in sorted(counts["gains"].items())}
+    if any(gains.values()):
+        record["gains"] = gains
+    return record
 
 
 def log_metrics(appender: Appender, record: dict[str, Any]) -> None:
@@ -413,8 +517,12 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     forwards = [StudentForward(s) for s in students]
     if sharded:
         shard_students(forwards, accelerator.device, world)
-    examples = build_examples(paths, questions, students, progress=main)
-    text_emb = _path_embeddings(examples, config, accelerator) if method.routing == "learned" else None
+    question_ids = sorted({p.question_id for p in paths})
+    templates = load_styles(config.styles_file) if config.style_prompts else None
+    examples = build_examples(paths, questions, students, templates, question_ids, progress=main)
+    learned = method.routing == "learned"
+    cues = build_bare_cues(question_ids, questions, students) if learned else []
+    text_emb = _path_embeddings(examples, config, accelerator) if learned else None
     styles = sorted({p.style for p in paths})
     torch.manual_seed(config.seed)
     router = Router(text_emb.shape[1] if text_emb is not None else 1, styles, len(students), N_FEATURES).to(accelerator.device)
@@ -432,6 +540,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         students=students, forwards=forwards, sharded=sharded, router=router, peer=peer, state=state, optimizers=optimizers,
         schedulers=[_linear_schedule(o, warmup, total_steps) for o in optimizers],
         gate_generator=torch.Generator().manual_seed(config.seed * 1009 + rank + 1),
+        bare_nll=torch.full((len(question_ids), len(students)), float("nan")),
     )
     torch.manual_seed(config.seed + rank)  # dropout noise differs per process, like different batches
     fingerprint = _fingerprint(config, paths)
@@ -473,13 +582,16 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
                 if main:
                     routing_log.write(_routing_record(run, epoch - 1, complete=True, step=run.step + 1))
                 run.routing_counts = None
+            if position == 0 and learned:  # the bare-cue half of the answer gain, once per epoch
+                _refresh_bare_nll(run, cues, config.per_device_train_batch_size)
             if epoch != batches_epoch:
-                batches, batches_epoch = epoch_batches(lengths, global_batch, config.seed, epoch, config.bucket_size), epoch
+                batches = epoch_batches(lengths, global_batch, config.seed, epoch, config.bucket_size, strata=labels)
+                batches_epoch = epoch
             mine = batches[position][rank * config.per_device_train_batch_size : (rank + 1) * config.per_device_train_batch_size]
-            loss, stats, gates = _micro_step([examples[i] for i in mine], mine, run, method, config, text_emb, accelerator)
-            (loss / config.gradient_accumulation_steps).backward()
-            _count_routing(run, gates, torch.tensor([source_ids[i] for i in mine], device=accelerator.device), sources, accelerator)
-            for key, value in stats.items():
+            step_out = _micro_step([examples[i] for i in mine], mine, run, method, config, text_emb, accelerator)
+            (step_out.loss / config.gradient_accumulation_steps).backward()
+            _count_routing(run, step_out, torch.tensor([source_ids[i] for i in mine], device=accelerator.device), sources, accelerator)
+            for key, value in step_out.stats.items():
                 step_stats[key] = step_stats.get(key, 0.0) + value / config.gradient_accumulation_steps
             run.micro += 1
         _sync_gradients(synced_params, world)
