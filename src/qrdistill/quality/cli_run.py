@@ -2,7 +2,7 @@
 
 >>> run_filter_cli(in_path=FsPath("paths.jsonl"), out=FsPath("filtered.jsonl"), kept_only=None, questions=[],
 ...                judge="none", model=None, base_url=None, verifiers="program,arithmetic", on_unknown="reject",
-...                votes=1, cache=None, rubric=None, funnel_png=None, seed=0)
+...                votes=1, cache=None, rubric=None, funnel_png=None, seed=0, keep_unverifiable_programs=False)
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from qrdistill.records import Path, Question
 
 def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, questions: list[FsPath], judge: str,
                    model: str | None, base_url: str | None, verifiers: str, on_unknown: str, votes: int,
-                   cache: FsPath | None, rubric: FsPath | None, funnel_png: FsPath | None, seed: int) -> None:
+                   cache: FsPath | None, rubric: FsPath | None, funnel_png: FsPath | None, seed: int,
+                   keep_unverifiable_programs: bool) -> None:
     """Filter ``in_path`` into ``out`` (and ``kept_only``); exit with a one-line error on bad input."""
     console = Console(stderr=True)
     try:
         settings = FilterSettings(verifiers=verifiers, judge=judge, model=model, base_url=base_url, on_unknown=on_unknown,
-                                  votes=votes, rubric=str(rubric) if rubric else None, seed=seed)
+                                  votes=votes, rubric=str(rubric) if rubric else None, seed=seed,
+                                  keep_unverifiable_programs=keep_unverifiable_programs)
     except ValidationError as exc:
         err = exc.errors()[0]
         console.print(f"[red]error:[/red] --{'-'.join(map(str, err['loc'])).replace('_', '-')}: {err['msg']}")

@@ -65,6 +65,9 @@ class FilterSettings(BaseModel):
     program_cpu_s: int = Field(5, ge=1)
     program_memory_mb: int = Field(512, ge=64)
     program_output_bytes: int = Field(64_000, ge=1024)
+    keep_unverifiable_programs: bool = False
+    """Keep Program paths whose code could not be verified (no code, a module the sandbox lacks, no
+    sandbox on this machine) instead of dropping them; forbidden or failing code is dropped either way."""
     workers: int = Field(min(4, os.cpu_count() or 1), ge=1)
     """Sandboxed programs run at once."""
     seed: int = 0
@@ -110,12 +113,13 @@ def answer_check(path: Path, question: Question | None, task: Task) -> tuple[boo
     return path.correct, "" if path.correct else f"wrong answer: extracted {path.answer!r} (marked incorrect at generation)"
 
 
-def run_verifiers(path: Path, question: Question | None, task: Task, names: Sequence[str], limits: SandboxLimits) -> list[VerifierResult]:
+def run_verifiers(path: Path, question: Question | None, task: Task, names: Sequence[str], limits: SandboxLimits,
+                  keep_unverifiable: bool = False) -> list[VerifierResult]:
     """Each named verifier's result on one path, in the order named."""
     results = []
     for name in names:
         if name == "program":
-            results.append(verify_program(path, question, task, limits))
+            results.append(verify_program(path, question, task, limits, keep_unverifiable))
         else:
             results.append(verify_arithmetic(path.text))
     return results
@@ -165,7 +169,8 @@ def filter_paths(paths: Sequence[Path], questions: Sequence[Question], settings:
         bar = progress.add_task("verifiers", total=len(ok))
 
         def verify(p: Path) -> list[VerifierResult]:
-            result = run_verifiers(p, by_id.get(p.question_id), tasks[p.task], settings.verifiers, limits)
+            result = run_verifiers(p, by_id.get(p.question_id), tasks[p.task], settings.verifiers, limits,
+                                   settings.keep_unverifiable_programs)
             progress.advance(bar)
             return result
 
