@@ -128,6 +128,23 @@ def test_cli_filters_and_draws_the_funnel(tmp_path):
     assert missing.exit_code == 1 and "nope.jsonl: file not found" in " ".join(missing.output.split())
 
 
+def test_cli_keeps_unverifiable_programs_only_when_asked_and_hostile_ones_never(tmp_path):
+    paths = [P("q1", "program", "I would write code, but the answer is \\boxed{17}."),
+             P("q1", "program", "```python\nimport scipy\nprint(17)\n```\nThe answer is \\boxed{17}.", sample=1),
+             P("q1", "program", "```python\ntry:\n    open('/etc/passwd').read()\nexcept OSError:\n    pass\nprint(17)\n```\n"
+                                "The answer is \\boxed{17}.", sample=2)]
+    write_records(tmp_path / "paths.jsonl", paths)
+    write_records(tmp_path / "q.jsonl", QUESTIONS)
+    args = ["filter", "--in", str(tmp_path / "paths.jsonl"), "--out", str(tmp_path / "f.jsonl"),
+            "--questions", str(tmp_path / "q.jsonl"), "--verifiers", "program"]
+    for flag, kept in (([], [False, False, False]), (["--keep-unverifiable-programs"], [True, True, False])):
+        result = CliRunner().invoke(app, args + flag)
+        assert result.exit_code == 0, result.output
+        out = read_records(tmp_path / "f.jsonl", Path)
+        assert [p.verdict.kept for p in out] == kept, [p.verdict.reason for p in out]
+        assert "open" in out[2].verdict.reason
+
+
 def test_synthetic_flaws_every_wrong_calculation_caught_no_clean_path_dropped(tmp_path):
     gen = GenerateSettings(teacher="synthetic", samples_per_style=1, seed=3,
                            flaw_rates={"wrong_answer": 0.2, "wrong_step": 0.4, "irrelevant_step": 0.1})

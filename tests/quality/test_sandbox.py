@@ -9,6 +9,7 @@ import ast
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -281,3 +282,73 @@ def test_set_up_fails_closed_without_running_the_code():
                           input="print('ran')", text=True, capture_output=True, env={}, timeout=30)
     assert done.returncode == SETUP_EXIT and SETUP_FAILED in done.stderr
     assert "ran" not in done.stdout
+
+
+def _sandboxed_children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = FsPath(f"/proc/{entry}/stat").read_text()
+            cmdline = FsPath(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"confine.py" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return FsPath(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _kill_while_programs_run(cmd: list[str], sig: int, **popen) -> None:
+    before = {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("qrdistill-sandbox-")}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen)
+    try:
+        deadline = time.monotonic() + 60
+        children: list[int] = []
+        while len(children) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+            children = _sandboxed_children(proc.pid)
+        assert len(children) >= 2, "the programs never started"
+        time.sleep(1.5)   # past their set-up (which also exits when the parent is gone): running the code
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 3   # far less than the programs' CPU and wall limits
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)]
+    assert {n for n in os.listdir(tempfile.gettempdir()) if n.startswith("qrdistill-sandbox-")} == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill-9"])
+def test_a_killed_filter_leaves_no_program_running(tmp_path, sig):
+    from qrdistill.jsonl import write_records
+    from qrdistill.records import Path, Question
+
+    loop = "```python\nwhile True:\n    pass\n```\nThe answer is \\boxed{17}."
+    write_records(tmp_path / "paths.jsonl", [Path(question_id="q1", task="gsm8k", style="program", sample=i, teacher="t",
+                                                  text=loop) for i in range(4)])
+    write_records(tmp_path / "q.jsonl", [Question(id="q1", task="gsm8k", question="3 * 4 + 5?", gold="17")])
+    cmd = [sys.executable, "-c", "from qrdistill.cli import app; app()", "filter", "--in", str(tmp_path / "paths.jsonl"),
+           "--out", str(tmp_path / "f.jsonl"), "--questions", str(tmp_path / "q.jsonl"), "--verifiers", "program"]
+    _kill_while_programs_run(cmd, sig, env={**os.environ, "PYTHONPATH": str(SRC)})
+    assert not (tmp_path / "f.jsonl").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "kill-9"])
+def test_a_killed_unprivileged_caller_leaves_no_program_running(nobody_tree, sig):
+    python, root = nobody_tree
+    driver = ("from concurrent.futures import ThreadPoolExecutor\nfrom qrdistill.quality.sandbox import SandboxLimits, run_python\n"
+              "with ThreadPoolExecutor(2) as pool:\n"
+              "    list(pool.map(lambda _: run_python('while True:\\n    pass', SandboxLimits(wall_s=60, cpu_s=60)), range(2)))")
+    _kill_while_programs_run([python, "-c", driver], sig, user=NOBODY, group=NOBODY, extra_groups=[], cwd="/",
+                             env={"PYTHONPATH": str(root)})

@@ -64,7 +64,7 @@ def forbidden_use(code: str) -> str | None:
         return None
     for module in imported_modules(code):
         if module == ".":
-            return "a relative import"
+            return "has a relative import"
         if module in sys.stdlib_module_names and module not in STDLIB_IMPORTABLE:
             return f"imports {module}"
     for node in ast.walk(tree):
@@ -75,7 +75,7 @@ def forbidden_use(code: str) -> str | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             held = next((d for d in _DUNDER.findall(node.value) if d not in ALLOWED_DUNDERS), None)
             if held:
-                return f"a string holding {held}"
+                return f"has a string holding {held}"
         if isinstance(node, (ast.Global, ast.Nonlocal)) and any(_is_dunder(n) for n in node.names):
             return f"uses {node.names[0]}"
     return None
