@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qrdistill.callcache import CallCache
+from qrdistill.dedupe import report_dropped, unique_paths, unique_questions
 from qrdistill.jsonl import write_records
 from qrdistill.quality.arithmetic import verify_arithmetic
 from qrdistill.quality.funnel import funnel, print_funnel
@@ -151,10 +152,16 @@ def filter_paths(paths: Sequence[Path], questions: Sequence[Question], settings:
                  cache_path: str | os.PathLike[str] | None = None, console: Console | None = None) -> list[Path]:
     """Set ``Path.verdict`` on every path, write them all to ``out_path`` (and the kept ones to
     ``kept_path``) and return them. Failed generations are dropped with their error as reason.
+    Identical repeated paths or questions are dropped with a note; an id or key repeated with
+    different contents is a ValueError.
 
     >>> filtered = filter_paths(paths, questions, FilterSettings(), "filtered.jsonl", "kept.jsonl")
     """
     console = console or Console(stderr=True)
+    paths, dropped_paths = unique_paths(paths, "filter input")
+    questions, dropped_questions = unique_questions(questions, "filter questions")
+    report_dropped(console, dropped_paths, "paths", "filter input")
+    report_dropped(console, dropped_questions, "questions", "filter questions")
     by_id = {q.id: q for q in questions}
     tasks: dict[str, Task] = {}
     out = [p.model_copy(deep=True) for p in paths]
