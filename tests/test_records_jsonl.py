@@ -93,3 +93,29 @@ def test_appender_survives_sigkill(tmp_path):
     assert proc.returncode == -9
     lines = f.read_text().splitlines()
     assert lines == [f'{{"i": {i}}}' for i in range(50)]
+
+
+def test_text_that_is_not_utf8_names_file_line_and_column(tmp_path):
+    from qrdistill.tasks.readers import read_rows
+
+    bad = tmp_path / "q.jsonl"
+    good = Question(id="q1", task="gsm8k", question="2 + 2?", gold="4").model_dump_json()
+    bad.write_bytes(f"{good}\n{good}\n".encode() + b'{"id": "q3", "question": "caf\xe9"}\n')
+    with pytest.raises(RecordError, match=r"q\.jsonl:3: not UTF-8 text \(byte 0xe9 at column 30\)"):
+        read_records(bad, Question)
+    legacy = tmp_path / "rows.json"
+    legacy.write_bytes(b'[\n  {"question": "na\xefve"}\n]\n')   # a task's original format goes through the readers
+    with pytest.raises(RecordError, match=r"rows\.json:2: not UTF-8 text"):
+        read_rows(str(legacy))
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_respect_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        write_records(tmp_path / "a.jsonl", [_path(0)])
+        write_atomic(tmp_path / "b.txt", "x")
+    finally:
+        os.umask(old)
+    for name in ("a.jsonl", "b.txt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask

@@ -7,9 +7,11 @@ crash-safe appends for stages that resume.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path as FsPath
 from typing import Any, TypeVar
@@ -32,8 +34,7 @@ def iter_json_lines(path: str | os.PathLike[str], *, allow_torn_tail: bool = Fal
     path = FsPath(path)
     if not path.exists():
         raise RecordError(f"{path}: file not found")
-    with path.open("r", encoding="utf-8") as fh:
-        lines = fh.readlines()
+    lines = io.StringIO(read_text_utf8(path)).readlines()  # split at "\n" only: JSON strings may hold U+2028
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -46,6 +47,22 @@ def iter_json_lines(path: str | os.PathLike[str], *, allow_torn_tail: bool = Fal
         if not isinstance(obj, dict):
             raise RecordError(f"{path}:{number}: expected a JSON object, got {type(obj).__name__}")
         yield number, obj
+
+
+def read_text_utf8(path: str | os.PathLike[str]) -> str:
+    """The text of a UTF-8 file; RecordError naming the line and column of the first byte that is not UTF-8.
+
+    >>> read_text_utf8("latin1.jsonl")
+    RecordError: latin1.jsonl:3: not UTF-8 text (byte 0xe9 at column 17); save the file as UTF-8
+    """
+    data = FsPath(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise RecordError(f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); "
+                          "save the file as UTF-8") from None
 
 
 def parse_record(obj: dict[str, Any], model: type[M], where: str) -> M:
@@ -75,6 +92,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets what open() would give it
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -83,6 +101,23 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     except BaseException:
         FsPath(tmp).unlink(missing_ok=True)
         raise
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (``/proc/self/status``)."""
+    try:
+        for line in FsPath("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    with _UMASK_LOCK:  # elsewhere: set and restore it, which no other writer here does concurrently
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def write_records(path: str | os.PathLike[str], records: Iterable[BaseModel | dict[str, Any]]) -> None:

@@ -128,6 +128,23 @@ def test_cli_filters_and_draws_the_funnel(tmp_path):
     assert missing.exit_code == 1 and "nope.jsonl: file not found" in " ".join(missing.output.split())
 
 
+def test_cli_keeps_unverifiable_programs_only_when_asked_and_hostile_ones_never(tmp_path):
+    paths = [P("q1", "program", "I would write code, but the answer is \\boxed{17}."),
+             P("q1", "program", "```python\nimport scipy\nprint(17)\n```\nThe answer is \\boxed{17}.", sample=1),
+             P("q1", "program", "```python\ntry:\n    open('/etc/passwd').read()\nexcept OSError:\n    pass\nprint(17)\n```\n"
+                                "The answer is \\boxed{17}.", sample=2)]
+    write_records(tmp_path / "paths.jsonl", paths)
+    write_records(tmp_path / "q.jsonl", QUESTIONS)
+    args = ["filter", "--in", str(tmp_path / "paths.jsonl"), "--out", str(tmp_path / "f.jsonl"),
+            "--questions", str(tmp_path / "q.jsonl"), "--verifiers", "program"]
+    for flag, kept in (([], [False, False, False]), (["--keep-unverifiable-programs"], [True, True, False])):
+        result = CliRunner().invoke(app, args + flag)
+        assert result.exit_code == 0, result.output
+        out = read_records(tmp_path / "f.jsonl", Path)
+        assert [p.verdict.kept for p in out] == kept, [p.verdict.reason for p in out]
+        assert "open" in out[2].verdict.reason
+
+
 def test_synthetic_flaws_every_wrong_calculation_caught_no_clean_path_dropped(tmp_path):
     gen = GenerateSettings(teacher="synthetic", samples_per_style=1, seed=3,
                            flaw_rates={"wrong_answer": 0.2, "wrong_step": 0.4, "irrelevant_step": 0.1})
@@ -143,3 +160,39 @@ def test_synthetic_flaws_every_wrong_calculation_caught_no_clean_path_dropped(tm
     assert len(wrong_calc) >= 5 and len(clean) >= 20
     assert all(not p.verdict.kept for p in wrong_calc + wrong_answer)
     assert all(p.verdict.kept for p in clean), [p.verdict.reason for p in clean if not p.verdict.kept]
+
+
+def test_repeated_paths_and_questions_are_dropped_when_identical_and_refused_when_they_conflict(tmp_path):
+    paths = fixture_paths()
+    write_records(tmp_path / "q.jsonl", QUESTIONS + QUESTIONS[:2])
+    write_records(tmp_path / "paths.jsonl", paths + paths[:3])
+    args = ["filter", "--in", str(tmp_path / "paths.jsonl"), "--out", str(tmp_path / "f.jsonl"),
+            "--questions", str(tmp_path / "q.jsonl"), "--verifiers", "arithmetic"]
+    result = CliRunner().invoke(app, args)
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "dropped 3 identical repeated paths" in text and "dropped 2 identical repeated questions" in text
+    assert [p.key for p in read_records(tmp_path / "f.jsonl", Path)] == [p.key for p in paths]
+
+    write_records(tmp_path / "paths.jsonl", paths + [paths[0].model_copy(update={"text": "The answer is \\boxed{18}."})])
+    clash = CliRunner().invoke(app, args)
+    assert clash.exit_code == 1 and "path key 'q1|cot|0|t' appears twice with a different text" in " ".join(clash.output.split())
+    write_records(tmp_path / "paths.jsonl", paths)
+    write_records(tmp_path / "q.jsonl", QUESTIONS + [QUESTIONS[0].model_copy(update={"gold": "18"})])
+    gold = CliRunner().invoke(app, args)
+    assert gold.exit_code == 1 and "question id 'q1' appears twice with a different gold ('17' and '18')" in " ".join(gold.output.split())
+
+
+def test_cli_refuses_to_overwrite_its_input_and_an_empty_input_is_an_error_unless_allowed(tmp_path):
+    write_records(tmp_path / "paths.jsonl", fixture_paths())
+    for flag in ("--kept-only", "--out"):
+        extra = [flag, str(tmp_path / "paths.jsonl")] + (["--out", str(tmp_path / "f.jsonl")] if flag == "--kept-only" else [])
+        result = CliRunner().invoke(app, ["filter", "--in", str(tmp_path / "paths.jsonl"), *extra])
+        assert result.exit_code == 2 and "is the input file" in " ".join(result.output.split())
+    assert len(read_records(tmp_path / "paths.jsonl", Path)) == len(fixture_paths())
+    (tmp_path / "empty.jsonl").write_text("")
+    args = ["filter", "--in", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "f.jsonl")]
+    empty = CliRunner().invoke(app, args)
+    assert empty.exit_code == 1 and "holds no paths" in " ".join(empty.output.split()) and not (tmp_path / "f.jsonl").exists()
+    allowed = CliRunner().invoke(app, args + ["--allow-empty"])
+    assert allowed.exit_code == 0 and read_records(tmp_path / "f.jsonl", Path) == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from qrdistill.tasks import get_task
+from qrdistill.tasks.registry import task_names
 from qrdistill.tasks.answers import (
     canonical_number,
     extract_boxed,
@@ -163,3 +165,69 @@ def test_garbage_never_raises(garbage: object) -> None:
         fn(garbage)  # type: ignore[arg-type]
     extract_choice(garbage, None, 5)  # type: ignore[arg-type]
     assert numbers_equal(garbage, "1") is False  # type: ignore[arg-type]
+
+
+# Every registered task, through its own checker: a self-correction counts as its last statement, and a
+# hedge between the gold and a wrong answer is wrong, not read as its first option.
+_KIND_CASES = {  # answer kind: (gold, a wrong answer, a hedge naming both with the gold first)
+    "number": ("16", "19", ["The answer is either 16 or 19.", "So the answer is 16 or 19 apples.",
+                            "There are two modes: 16 and 19. The answer is 16 and 19.", "#### 16 or 19"]),
+    "math": ("16", "19", [r"The answer is \boxed{16 \text{ or } 19}.", "The answer is either 16 or 19."]),
+    "choice": ("B", "C", ["The answer is B or C.", "The best answer is (B) or (C).", r"The answer is \boxed{B or C}."]),
+    "yesno": ("yes", "no", ["The answer is yes and no.", "So the answer is both yes and no."]),
+    "nli": ("entailment", "neutral", ["The answer is entailment or neutral.", "Answer: True or Neither."]),
+}
+
+
+def _question_for(task_name: str, gold: str):
+    from qrdistill.records import Question
+
+    task = get_task(task_name)
+    choices = [f"option {letter}" for letter in "ABCDE"[: getattr(task, "n_options", 5) or 5]] if task.answer_kind == "choice" else None
+    return task, Question(id="q", task=task_name, question="?", gold=gold, choices=choices)
+
+
+@pytest.mark.parametrize("task_name", task_names())
+def test_the_last_statement_counts_on_every_task(task_name: str) -> None:
+    task = get_task(task_name)
+    gold, wrong, _ = _KIND_CASES[task.answer_kind]
+    task, question = _question_for(task_name, gold)
+    corrected = f"{task.format_answer(wrong, question)} Wait, I misread the question. {task.format_answer(gold, question)}"
+    same_line = f"The answer is {wrong}. Wait, that is wrong, so the answer is {gold}."
+    reverted = f"{task.format_answer(gold, question)} Wait, I misread the question. {task.format_answer(wrong, question)}"
+    assert task.is_correct(corrected, gold, question)
+    assert task.is_correct(same_line, gold, question)
+    assert not task.is_correct(reverted, gold, question)
+
+
+@pytest.mark.parametrize("task_name", task_names())
+def test_a_hedged_answer_is_wrong_on_every_task(task_name: str) -> None:
+    task = get_task(task_name)
+    gold, _, hedges = _KIND_CASES[task.answer_kind]
+    task, question = _question_for(task_name, gold)
+    for hedge in hedges:
+        assert not task.is_correct(hedge, gold, question), hedge
+        assert not task.is_correct(f"{task.format_answer(gold, question)} Hmm, not sure. {hedge}", gold, question), hedge
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The answer is 2 and 1/2 cups.", "2"),                   # a mixed number is no hedge
+        ("The answer is 3 hours and 20 minutes.", "3"),
+        ("The answer is 16 (or 16.0).", "16"),                    # the same value twice
+        (r"The answer is \boxed{18}. Note: the solution is derived from 3 steps.", "18"),  # a later remark is no answer
+        (r"The answer is \boxed{7}. Wait, I made a mistake: the answer is 12.", "12"),
+    ],
+)
+def test_what_is_not_a_hedge_or_a_restatement(text: str, expected: str) -> None:
+    assert extract_number(text) == expected
+
+
+def test_a_later_box_beats_an_earlier_statement_of_another_form() -> None:
+    assert extract_choice(r"\boxed{A} Wait, re-reading the question, the answer is (C).", None, 5) == "C"
+    assert extract_choice(r"The answer is \boxed{A}. The result is consistent with the text.", None, 5) == "A"
+    assert extract_yes_no(r"\boxed{yes} Actually, no: the answer is no.") == "no"
+    assert extract_yes_no("The answer is no, that is not true.") == "no"
+    assert extract_nli("The answer is True. On second thought, the answer is Neither.") == "neutral"
+    assert extract_yes_no("Hmm. Yes and no.") is None   # without any statement, the last words decide

@@ -50,6 +50,11 @@ def answer_for(prompt: str) -> str:
     return f"{a} plus {b} makes {a + b}. The answer is \\boxed{{{a + b}}}."
 
 
+def sampled_answer(call: Call) -> str:
+    """The correct completion, worded per sample (its seed), as a sampling teacher's would be."""
+    return f"{answer_for(call.prompt)} (Checked with seed {call.body.get('seed')}.)"
+
+
 def sum_responder(call: Call) -> Reply:
     """Answer a SumTask prompt correctly."""
     return Reply.ok(answer_for(call.prompt))

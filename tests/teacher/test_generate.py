@@ -13,7 +13,7 @@ from pathlib import Path as FsPath
 import pytest
 from openai_server import Call, OpenAIServer, Reply
 from rich.console import Console
-from sum_task import SumTask, answer_for, make_questions
+from sum_task import SumTask, answer_for, make_questions, sampled_answer
 
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
@@ -38,21 +38,35 @@ def quiet() -> Console:
     return Console(file=open(os.devnull, "w"))
 
 
-def test_one_path_per_question_style_sample_with_checked_answers(tmp_path, sum_server) -> None:
+def test_one_path_per_question_style_sample_with_checked_answers(tmp_path) -> None:
     questions, task = make_questions(5), SumTask()
     out, cache = tmp_path / "paths.jsonl", tmp_path / "cache.jsonl"
-    paths = generate_paths(questions, task, settings_for(sum_server, temperature=0.7, max_tokens=99, seed=3), out, cache, console=quiet())
+    with OpenAIServer(lambda call: Reply.ok(sampled_answer(call))) as sum_server:
+        paths = generate_paths(questions, task, settings_for(sum_server, temperature=0.7, max_tokens=99, seed=3), out, cache,
+                               console=quiet())
     assert [p.key for p in paths] == expected_keys(questions, STYLES, 2)
     assert read_records(out, Path) == paths
     by_id = {q.id: q for q in questions}
     for p in paths:
         assert p.status == "ok" and p.backend == "openai" and p.task == "sums"
-        assert p.text == answer_for(p.prompt) and p.answer == by_id[p.question_id].gold and p.correct
+        assert p.text.startswith(answer_for(p.prompt)) and p.answer == by_id[p.question_id].gold and p.correct
         assert by_id[p.question_id].question in p.prompt and p.usage["total_tokens"] > 0
     bodies = [c.body for c in sum_server.calls]
     assert {b["seed"] for b in bodies} == {derive_seed(3, p.question_id, p.style, p.sample) for p in paths}
     assert all(b["temperature"] == 0.7 and b["max_tokens"] == 99 for b in bodies)
     assert sum_server.count == len(paths)
+
+
+def test_identical_samples_are_dropped_with_a_count_and_a_warning(tmp_path) -> None:
+    questions, task = make_questions(3), SumTask()
+    with OpenAIServer(lambda call: Reply.ok(answer_for(call.prompt))) as server:   # ignores temperature and seed
+        console = Console(record=True, width=300, file=open(os.devnull, "w"))
+        paths = generate_paths(questions, task, settings_for(server), tmp_path / "p.jsonl", tmp_path / "c.jsonl", console=console)
+    assert [p.key for p in paths] == expected_keys(questions, STYLES, 1)   # sample 1 repeated sample 0 word for word
+    assert read_records(tmp_path / "p.jsonl", Path) == paths
+    report = " ".join(console.export_text().split())
+    assert "one identical text for every sample of 9 of 9 (question, style) pairs" in report
+    assert "dropped 9 paths whose text repeats another sample" in report
 
 
 def test_rerun_makes_no_call_and_failures_are_retried_on_the_next_run(tmp_path) -> None:
@@ -62,7 +76,7 @@ def test_rerun_makes_no_call_and_failures_are_retried_on_the_next_run(tmp_path) 
     def responder(call: Call) -> Reply:
         if broken["server down"] and questions[1].question in call.prompt:
             return Reply.error(503)
-        return Reply.ok(answer_for(call.prompt))
+        return Reply.ok(sampled_answer(call))
 
     out, cache = tmp_path / "paths.jsonl", tmp_path / "cache.jsonl"
     with OpenAIServer(responder) as server:
@@ -91,7 +105,7 @@ def test_a_dead_server_stops_the_stage_early_and_the_rerun_keeps_what_finished(t
     def responder(call: Call) -> Reply:  # the server dies after its 12th answer
         if call.number > 12 and not health["repaired"]:
             return Reply.error(503)
-        return Reply.ok(answer_for(call.prompt))
+        return Reply.ok(sampled_answer(call))
 
     out, cache = tmp_path / "paths.jsonl", tmp_path / "cache.jsonl"
     with OpenAIServer(responder) as server:
@@ -194,5 +208,23 @@ def test_questions_load_from_question_jsonl_or_the_task_format(tmp_path) -> None
     ours.write_text("".join(q.model_dump_json() + "\n" for q in make_questions(3)))
     assert load_questions(ours, task) == make_questions(3)
     ours.write_text("".join(q.model_dump_json() + "\n" for q in make_questions(2) * 2))
-    with pytest.raises(ValueError, match="question id 'sums-0' appears twice"):
+    assert load_questions(ours, task, quiet()) == make_questions(2)   # identical repeats: dropped, with a note
+    conflicting = make_questions(2) + [make_questions(1)[0].model_copy(update={"gold": "99"})]
+    ours.write_text("".join(q.model_dump_json() + "\n" for q in conflicting))
+    with pytest.raises(ValueError, match=r"question id 'sums-0' appears twice with a different gold \('1' and '99'\)"):
         load_questions(ours, task)
+
+
+def test_cli_an_empty_or_unreadable_questions_file_is_an_error_unless_empty_is_allowed(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from qrdistill.cli import app
+
+    (tmp_path / "none.jsonl").write_text("")
+    args = ["generate", "--task", "gsm8k", "--data", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "p.jsonl")]
+    empty = CliRunner().invoke(app, args)
+    assert empty.exit_code == 1 and "holds no questions" in " ".join(empty.output.split())
+    assert CliRunner().invoke(app, args + ["--allow-empty"]).exit_code == 0
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"question": "How many \xe9clairs?", "answer": "#### 4"}\n')
+    unreadable = CliRunner().invoke(app, args[:4] + [str(tmp_path / "latin1.jsonl")] + args[5:])
+    assert unreadable.exit_code == 1 and "latin1.jsonl:1: not UTF-8 text" in " ".join(unreadable.output.split())

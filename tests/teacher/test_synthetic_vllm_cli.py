@@ -78,7 +78,7 @@ def test_cli_generates_from_an_openai_server_and_never_writes_the_key(tmp_path) 
         if call.attempt == 1:
             return Reply.error(500)
         question = next(q for q in answers if q in call.prompt)
-        return Reply.ok(f"Working it out. The answer is \\boxed{{{answers[question]}}}.")
+        return Reply.ok(f"Working it out (seed {call.body.get('seed')}). The answer is \\boxed{{{answers[question]}}}.")
 
     out, cache = tmp_path / "paths.jsonl", tmp_path / "paths.cache.jsonl"
     env = {**os.environ, "TEACHER_KEY": secret}

@@ -27,6 +27,8 @@ def filter_command(
     rubric: Annotated[Optional[FsPath], typer.Option("--rubric", help="Judge rubric YAML (default: the built-in rubric).")] = None,
     funnel_png: Annotated[Optional[FsPath], typer.Option("--funnel-png", help="Draw the filter funnel here (PNG).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for judge sampling.")] = 0,
+    keep_unverifiable_programs: Annotated[bool, typer.Option("--keep-unverifiable-programs", help="Keep Program paths whose code could not be verified (no code, a module the sandbox lacks, no sandbox on this machine) instead of dropping them.")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="An input without paths is not an error (it writes empty outputs).")] = False,
 ) -> None:
     """Filter teacher paths; print the funnel per task and style.
 
@@ -38,5 +40,6 @@ def filter_command(
     run_filter_cli(
         in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,
         base_url=base_url, verifiers=verifiers, on_unknown=on_unknown, votes=votes, cache=cache, rubric=rubric,
-        funnel_png=funnel_png, seed=seed,
+        funnel_png=funnel_png, seed=seed, keep_unverifiable_programs=keep_unverifiable_programs,
+        allow_empty=allow_empty,
     )

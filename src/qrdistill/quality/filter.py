@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qrdistill.callcache import CallCache
+from qrdistill.dedupe import report_dropped, unique_paths, unique_questions
 from qrdistill.jsonl import write_records
 from qrdistill.quality.arithmetic import verify_arithmetic
 from qrdistill.quality.funnel import funnel, print_funnel
@@ -65,6 +66,9 @@ class FilterSettings(BaseModel):
     program_cpu_s: int = Field(5, ge=1)
     program_memory_mb: int = Field(512, ge=64)
     program_output_bytes: int = Field(64_000, ge=1024)
+    keep_unverifiable_programs: bool = False
+    """Keep Program paths whose code could not be verified (no code, a module the sandbox lacks, no
+    sandbox on this machine) instead of dropping them; forbidden or failing code is dropped either way."""
     workers: int = Field(min(4, os.cpu_count() or 1), ge=1)
     """Sandboxed programs run at once."""
     seed: int = 0
@@ -110,12 +114,13 @@ def answer_check(path: Path, question: Question | None, task: Task) -> tuple[boo
     return path.correct, "" if path.correct else f"wrong answer: extracted {path.answer!r} (marked incorrect at generation)"
 
 
-def run_verifiers(path: Path, question: Question | None, task: Task, names: Sequence[str], limits: SandboxLimits) -> list[VerifierResult]:
+def run_verifiers(path: Path, question: Question | None, task: Task, names: Sequence[str], limits: SandboxLimits,
+                  keep_unverifiable: bool = False) -> list[VerifierResult]:
     """Each named verifier's result on one path, in the order named."""
     results = []
     for name in names:
         if name == "program":
-            results.append(verify_program(path, question, task, limits))
+            results.append(verify_program(path, question, task, limits, keep_unverifiable))
         else:
             results.append(verify_arithmetic(path.text))
     return results
@@ -147,10 +152,16 @@ def filter_paths(paths: Sequence[Path], questions: Sequence[Question], settings:
                  cache_path: str | os.PathLike[str] | None = None, console: Console | None = None) -> list[Path]:
     """Set ``Path.verdict`` on every path, write them all to ``out_path`` (and the kept ones to
     ``kept_path``) and return them. Failed generations are dropped with their error as reason.
+    Identical repeated paths or questions are dropped with a note; an id or key repeated with
+    different contents is a ValueError.
 
     >>> filtered = filter_paths(paths, questions, FilterSettings(), "filtered.jsonl", "kept.jsonl")
     """
     console = console or Console(stderr=True)
+    paths, dropped_paths = unique_paths(paths, "filter input")
+    questions, dropped_questions = unique_questions(questions, "filter questions")
+    report_dropped(console, dropped_paths, "paths", "filter input")
+    report_dropped(console, dropped_questions, "questions", "filter questions")
     by_id = {q.id: q for q in questions}
     tasks: dict[str, Task] = {}
     out = [p.model_copy(deep=True) for p in paths]
@@ -165,7 +176,8 @@ def filter_paths(paths: Sequence[Path], questions: Sequence[Question], settings:
         bar = progress.add_task("verifiers", total=len(ok))
 
         def verify(p: Path) -> list[VerifierResult]:
-            result = run_verifiers(p, by_id.get(p.question_id), tasks[p.task], settings.verifiers, limits)
+            result = run_verifiers(p, by_id.get(p.question_id), tasks[p.task], settings.verifiers, limits,
+                                   settings.keep_unverifiable_programs)
             progress.advance(bar)
             return result
 

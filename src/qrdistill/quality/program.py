@@ -1,5 +1,12 @@
 """The ``program`` verifier: run a Program-style path's code in the sandbox and check what it prints.
 
+A Program path is verified only if its code ran to completion in the sandbox and printed the expected
+answer without attempting anything outside. Everything else fails with a reason: code that uses what
+an arithmetic program never needs (``program_policy``), an attempted forbidden operation (even one the
+code caught), a crash, a limit, a wrong value. Paths that could not be verified at all (no code, a
+module the sandbox does not provide, no sandbox on this machine) fail too, unless
+``keep_unverifiable`` makes them not applicable (passed None).
+
 >>> verify_program(path, question, get_task("gsm8k"), SandboxLimits(wall_s=5)).passed
 True
 """
@@ -8,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from qrdistill.quality.program_policy import forbidden_use, not_provided
 from qrdistill.quality.sandbox import SandboxLimits, SandboxResult, run_python
 from qrdistill.records import Path, Question, VerifierResult
 from qrdistill.tasks.base import Task
@@ -47,9 +55,17 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _run_failure(run: SandboxResult, limits: SandboxLimits) -> VerifierResult:
+def _unverifiable(why: str, keep: bool) -> VerifierResult:
+    if keep:
+        return VerifierResult(name="program", passed=None, detail=f"unverifiable, kept (keep_unverifiable_programs): {why}")
+    return VerifierResult(name="program", passed=False, detail=f"unverifiable: {why}")
+
+
+def _run_failure(run: SandboxResult, limits: SandboxLimits, keep_unverifiable: bool) -> VerifierResult:
+    if run.outcome == "unavailable":
+        return _unverifiable(f"not run, this machine cannot sandbox it: {_short(run.error_line)}", keep_unverifiable)
     if run.outcome == "error" and run.error_line.startswith(("ModuleNotFoundError", "ImportError")):
-        return VerifierResult(name="program", passed=None, detail=f"could not run: {_short(run.error_line)} (the sandbox has the standard library only)")
+        return _unverifiable(f"could not run: {_short(run.error_line)}", keep_unverifiable)
     details = {
         "timeout": f"still running after {limits.wall_s:g} s wall-clock; killed",
         "cpu_limit": f"used more than {limits.cpu_s} s of CPU; killed",
@@ -66,17 +82,24 @@ def matches(printed: str, expected: str, task: Task, question: Question | None) 
     return task.is_correct(task.format_answer(printed, question), expected, question) or task.is_correct(printed, expected, question)
 
 
-def verify_program(path: Path, question: Question | None, task: Task, limits: SandboxLimits = SandboxLimits()) -> VerifierResult:
-    """Run the code of a Program path; passed is None for other styles, for paths without code and when
-    there is nothing to compare with (no gold and no extracted answer)."""
+def verify_program(path: Path, question: Question | None, task: Task, limits: SandboxLimits = SandboxLimits(),
+                   keep_unverifiable: bool = False) -> VerifierResult:
+    """Run the code of a Program path; passed is None for other styles and when there is nothing to
+    compare with (no gold and no extracted answer)."""
     if path.style != PROGRAM_STYLE:
         return VerifierResult(name="program", passed=None, detail=f"not a Program path (style {path.style!r})")
     code = extract_code(path.text)
     if code is None:
-        return VerifierResult(name="program", passed=None, detail="no Python code found in the path")
+        return _unverifiable("no Python code found in the path", keep_unverifiable)
+    forbidden = forbidden_use(code)
+    if forbidden is not None:
+        return VerifierResult(name="program", passed=False, detail=f"not run: the code {forbidden}, which an arithmetic program never needs")
+    missing = not_provided(code)
+    if missing is not None:
+        return _unverifiable(f"could not run: imports {missing}, which the sandbox does not provide", keep_unverifiable)
     run = run_python(code, limits)
     if run.outcome != "ok":
-        return _run_failure(run, limits)
+        return _run_failure(run, limits, keep_unverifiable)
     printed = printed_value(run.stdout)
     if printed is None:
         return VerifierResult(name="program", passed=False, detail="ran but printed nothing")

@@ -1,18 +1,15 @@
-"""Run untrusted Python (a teacher's Program path) in a locked-down subprocess.
+"""Run untrusted Python (a teacher's Program path) confined by the kernel, and report what it did.
 
-Layers, each enough to stop the common attacks on its own where it applies:
-
-- ``python -I -S``: isolated mode, no site-packages, no PYTHON* variables, no user site.
-- An EMPTY environment: no secret of the parent is inherited.
-- A fresh temporary working directory, deleted afterwards.
-- rlimits set before the code runs: CPU seconds, address space, file size, no core dumps,
-  no new processes (RLIMIT_NPROC), few open files.
-- When the parent runs as root: the code runs as ``nobody`` (so RLIMIT_NPROC and file
-  permissions apply), inside a fresh network namespace (``unshare -n``) when that works.
-- An audit hook (``sys.addaudithook``, cannot be removed from Python) that blocks sockets,
-  process creation (fork/exec/spawn/system/subprocess), signals to other processes, ctypes,
-  reads outside the standard library and the temp dir, and writes/deletes outside the temp dir.
-- The parent enforces a wall-clock deadline and an output cap, then kills the process group.
+The child (``confine.py``) confines itself before the code runs, so nothing depends on the code's
+cooperation: new user (without root), mount, network, IPC and UTS namespaces; a private, size- and
+inode-capped tmpfs as its only writable directory (gone with the process); rlimits; Landlock (reads
+only the interpreter's directories, writes only its tmpfs, no execute, no TCP, no signals out); as
+root the uid ``nobody``, otherwise no capabilities; seccomp killing the process on sockets, process
+creation, exec, signals, ptrace, mounts and other kernel interfaces; an empty environment. An audit
+hook records (and refuses) attempts the kernel would also stop, so that a program that catches the
+error is still reported as ``blocked``. The child gets SIGKILL when its parent dies; the parent kills
+it at a wall-clock deadline or an output cap. Where the kernel cannot do this, nothing runs and the
+outcome is ``unavailable`` with the reason (``isolation_problem()``).
 
 >>> result = run_python('print(6 * 7)', SandboxLimits(wall_s=5))
 >>> result.outcome, result.stdout
@@ -21,30 +18,37 @@ Layers, each enough to stop the common attacks on its own where it applies:
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import os
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path as FsPath
 from typing import Literal
 
-Outcome = Literal["ok", "error", "timeout", "cpu_limit", "memory", "output_limit", "blocked"]
+from qrdistill.quality.confine import BLOCKED, SETUP_EXIT, SETUP_FAILED
+
+Outcome = Literal["ok", "error", "timeout", "cpu_limit", "memory", "output_limit", "blocked", "unavailable"]
 
 NOBODY = 65534
 
-PRELOAD = ("math", "cmath", "fractions", "decimal", "itertools", "functools", "collections", "statistics", "re",
-           "datetime", "random", "string", "heapq", "bisect", "operator", "numbers", "typing", "dataclasses",
-           "calendar", "copy", "textwrap", "enum")
-"""Imported before privileges are dropped: where the interpreter lives in a directory ``nobody`` cannot
-read (e.g. /root/.pyenv) these are the modules a Program path can still import."""
+STDLIB_IMPORTABLE = ("math", "cmath", "fractions", "decimal", "numbers", "itertools", "functools", "operator",
+                     "collections", "statistics", "random", "re", "string", "datetime", "calendar", "heapq",
+                     "bisect", "copy", "typing", "dataclasses", "enum", "__future__")
+PACKAGES_IMPORTABLE = ("numpy", "sympy")
+"""What a program may import, and the sandbox imports for it before it is confined (the standard
+library may live where ``nobody`` cannot read, e.g. /root/.pyenv). Third-party packages these import
+themselves (mpmath for sympy) are importable too."""
+_PACKAGE_DEPENDENCIES = ("mpmath",)
+_CONFINE = FsPath(__file__).with_name("confine.py")
+_THREADS_ONE = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""The child's whole environment: numpy must not start threads (seccomp forbids them)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,11 @@ class SandboxLimits:
     output_bytes: int = 64_000
     """stdout + stderr read at most this many bytes; more kills the process."""
     file_bytes: int = 1_000_000
-    """Largest file the code may write (in its temp dir)."""
+    """Largest file the code may write (in its tmpfs)."""
+    disk_bytes: int = 4_000_000
+    """Size of its tmpfs: all its files together."""
+    max_files: int = 64
+    """Files and directories it may create in its tmpfs."""
     open_files: int = 64
 
 
@@ -76,94 +84,52 @@ class SandboxResult:
 
     @property
     def error_line(self) -> str:
-        """The last non-empty stderr line (the exception, for a traceback), '' if none."""
-        lines = [ln for ln in self.stderr.splitlines() if ln.strip()]
-        return lines[-1].strip() if lines else ""
+        """What went wrong in one line: the first forbidden attempt for ``blocked``, the reason for
+        ``unavailable``, else the last non-empty stderr line (the exception, for a traceback); '' if none."""
+        lines = [ln.strip() for ln in self.stderr.splitlines() if ln.strip()]
+        for marker in (BLOCKED, SETUP_FAILED):
+            marked = [ln for ln in lines if ln.startswith(marker)]
+            if marked:
+                return marked[0][len(marker):].strip()
+        if self.outcome == "blocked" and self.returncode == -signal.SIGSYS:
+            return "a forbidden system call (killed by seccomp)"
+        return lines[-1] if lines else ""
 
 
-# Runs inside the child before the untrusted code. Kept as source so it needs no import path.
-_BOOTSTRAP = r'''
-import json, os, resource, sys
-cfg = json.loads(sys.argv[1])
-with open(cfg["code_file"], encoding="utf-8") as fh:
-    source = fh.read()
-def _lim(kind, value):
-    resource.setrlimit(kind, (value, value))
-resource.setrlimit(resource.RLIMIT_CPU, (cfg["cpu_s"], cfg["cpu_s"] + 1))
-_lim(resource.RLIMIT_AS, cfg["memory_mb"] * 1024 * 1024)
-_lim(resource.RLIMIT_FSIZE, cfg["file_bytes"])
-_lim(resource.RLIMIT_CORE, 0)
-_lim(resource.RLIMIT_NOFILE, cfg["open_files"])
-_lim(resource.RLIMIT_NPROC, 0)
-for _name in cfg["preload"]:
-    __import__(_name)
-if os.geteuid() == 0:
-    os.setgroups([])
-    os.setgid(cfg["uid"])
-    os.setuid(cfg["uid"])
-os.chdir(cfg["workdir"])
-_work = os.path.realpath(cfg["workdir"]) + os.sep
-_readable = tuple(os.path.realpath(p) + os.sep for p in cfg["read_dirs"]) + (_work,)
-_PROCS = {"os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
-          "subprocess.Popen", "pty.spawn", "os.startfile"}
-_BANNED_MODULES = {"ctypes", "_ctypes", "_posixsubprocess", "_xxsubinterpreters", "faulthandler"}
-_PATH_WRITES = {"os.remove", "os.rmdir", "os.rename", "os.mkdir", "os.chmod", "os.chown", "os.link",
-                "os.symlink", "os.truncate", "os.utime", "os.chflags", "os.setxattr", "os.removexattr",
-                "shutil.rmtree", "shutil.copyfile", "shutil.move", "os.mkfifo", "os.mknod"}
-def _inside(path, roots):
-    if isinstance(path, int):
-        return True
+def imported_modules(code: str) -> list[str]:
+    """The top-level modules ``code`` imports (its import statements), in order, "." for a relative
+    import; [] if it does not parse.
+
+    >>> imported_modules("import numpy as np\\nfrom fractions import Fraction")
+    ['numpy', 'fractions']
+    """
     try:
-        real = os.path.realpath(os.fsdecode(path))
-    except Exception:
-        return False
-    return any((real + os.sep).startswith(r) for r in roots)
-def _hook(event, args):
-    if event.startswith("socket.") or event in _PROCS or event == "ctypes.dlopen":
-        raise PermissionError(f"sandbox: {event} is blocked")
-    if event == "import" and args[0].split(".")[0] in _BANNED_MODULES:
-        raise PermissionError(f"sandbox: import of {args[0]} is blocked")
-    if event in ("os.kill", "os.killpg") and args[0] not in (0, os.getpid()):
-        raise PermissionError(f"sandbox: {event} is blocked")
-    if event == "open":
-        path, mode = args[0], args[1] or "r"
-        writing = any(c in str(mode) for c in "wax+") or (isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC))
-        if not _inside(path, (_work,) if writing else _readable):
-            raise PermissionError(f"sandbox: open of {path!r} is blocked")
-    elif event in ("os.listdir", "os.scandir") and args and args[0] is not None:
-        if not _inside(args[0], _readable):
-            raise PermissionError(f"sandbox: {event} of {args[0]!r} is blocked")
-    elif event in _PATH_WRITES:
-        for p in args[:2]:
-            if isinstance(p, (str, bytes, os.PathLike)) and not _inside(p, (_work,)):
-                raise PermissionError(f"sandbox: {event} of {p!r} is blocked")
-sys.addaudithook(_hook)
-del json, resource, cfg
-sys.argv = ["main.py"]
-sys.stdout.reconfigure(encoding="utf-8", errors="replace")
-code = compile(source, "main.py", "exec")
-del source
-exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
-'''
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append("." if node.level else (node.module or "").split(".")[0])
+    return list(dict.fromkeys(names))
 
 
-def _readable_dirs() -> list[str]:
+def _read_paths() -> list[str]:
     paths = sysconfig.get_paths()
-    return sorted({paths["stdlib"], paths["platstdlib"], os.path.dirname(os.__file__),
-                   os.path.join(sys.base_exec_prefix, "lib"), "/dev/null", "/dev/urandom"})
+    dirs = {paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"], os.path.dirname(os.__file__)}
+    # confine.py itself: a traceback shows its frame that runs the code.
+    return sorted(dirs) + ["/dev/null", "/dev/zero", "/dev/urandom", str(_CONFINE)]
 
 
-@functools.cache
-def _netns_prefix() -> tuple[str, ...]:
-    """``unshare -n`` when we are root and it works here, else nothing (the audit hook still blocks sockets)."""
-    unshare = shutil.which("unshare")
-    if os.geteuid() != 0 or unshare is None:
-        return ()
-    try:
-        ok = subprocess.run([unshare, "-n", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        ok = False
-    return (unshare, "-n") if ok else ()
+def _settings(code: str, limits: SandboxLimits, audit_hook: bool) -> dict[str, object]:
+    paths = sysconfig.get_paths()
+    wanted = imported_modules(code)
+    return {**asdict(limits), "read_paths": _read_paths(), "package_dirs": sorted({paths["purelib"], paths["platlib"]}),
+            "preload": [m for m in wanted if m in STDLIB_IMPORTABLE + PACKAGES_IMPORTABLE],
+            "packages": [*PACKAGES_IMPORTABLE, *_PACKAGE_DEPENDENCIES], "nobody": NOBODY, "parent": os.getpid(),
+            "audit_hook": audit_hook}
 
 
 def _collect(proc: subprocess.Popen[bytes], deadline: float, cap: int) -> tuple[bytes, bytes, str | None]:
@@ -200,46 +166,66 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _classify(returncode: int, stderr: str) -> Outcome:
+    if returncode == SETUP_EXIT and SETUP_FAILED in stderr:
+        return "unavailable"
+    if BLOCKED in stderr or returncode == -signal.SIGSYS:
+        return "blocked"
     if returncode == 0:
         return "ok"
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not stderr.strip():
         return "cpu_limit"
     if "MemoryError" in stderr:
         return "memory"
-    if "PermissionError: sandbox:" in stderr:
-        return "blocked"
     return "error"
 
 
-def run_python(code: str, limits: SandboxLimits = SandboxLimits()) -> SandboxResult:
+def _run(code: str, limits: SandboxLimits, audit_hook: bool) -> SandboxResult:
+    start = time.monotonic()
+    cmd = [sys.executable, "-I", "-S", "-B", str(_CONFINE), json.dumps(_settings(code, limits, audit_hook))]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(_THREADS_ONE), cwd="/", start_new_session=True, close_fds=True)
+    try:
+        try:
+            proc.stdin.write(code.encode("utf-8", errors="replace"))  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass
+        out, err, stopped = _collect(proc, start + limits.wall_s, limits.output_bytes)
+    finally:
+        _kill_group(proc)
+        returncode = proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+    stdout = out.decode("utf-8", errors="replace")
+    stderr = err.decode("utf-8", errors="replace")
+    outcome: Outcome = stopped if stopped is not None else _classify(returncode, stderr)  # type: ignore[assignment]
+    return SandboxResult(outcome, stdout, stderr, None if stopped else returncode, time.monotonic() - start)
+
+
+@functools.cache
+def isolation_problem() -> str | None:
+    """Why this machine cannot confine a program, or None when it can (checked once per process by
+    running a trivial program through every layer).
+
+    >>> isolation_problem() is None      # Linux with Landlock, user namespaces (or root) and libseccomp
+    True
+    """
+    if sys.platform != "linux":
+        return f"the sandbox needs Linux (namespaces, Landlock, seccomp); this is {sys.platform}"
+    probe = _run("print(6 * 7)", SandboxLimits(wall_s=30), audit_hook=True)
+    if probe.outcome == "ok" and probe.stdout.strip() == "42":
+        return None
+    return probe.error_line or f"a trivial program did not run in the sandbox ({probe.outcome})"
+
+
+def run_python(code: str, limits: SandboxLimits = SandboxLimits(), *, audit_hook: bool = True) -> SandboxResult:
     """Run ``code`` in the sandbox and report what happened; never raises for what the code does.
+    ``audit_hook=False`` leaves out the audit hook and keeps the kernel layers alone (to test them).
 
     >>> run_python("while True: pass", SandboxLimits(wall_s=2, cpu_s=1)).outcome
     'cpu_limit'
     """
-    start = time.monotonic()
-    workdir = FsPath(tempfile.mkdtemp(prefix="qrdistill-sandbox-"))
-    try:
-        code_file = workdir / "main.py"
-        code_file.write_text(code, encoding="utf-8")
-        if os.geteuid() == 0:
-            os.chown(workdir, NOBODY, NOBODY)
-            os.chown(code_file, NOBODY, NOBODY)
-        cfg = {**asdict(limits), "code_file": str(code_file), "workdir": str(workdir), "uid": NOBODY,
-               "read_dirs": _readable_dirs(), "preload": PRELOAD}
-        cmd = [*_netns_prefix(), sys.executable, "-I", "-S", "-c", _BOOTSTRAP, json.dumps(cfg)]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={}, cwd=workdir, start_new_session=True, close_fds=True)
-        try:
-            out, err, stopped = _collect(proc, start + limits.wall_s, limits.output_bytes)
-        finally:
-            _kill_group(proc)
-            returncode = proc.wait()
-            proc.stdout.close()  # type: ignore[union-attr]
-            proc.stderr.close()  # type: ignore[union-attr]
-        stdout = out.decode("utf-8", errors="replace")
-        stderr = err.decode("utf-8", errors="replace")
-        outcome: Outcome = stopped if stopped is not None else _classify(returncode, stderr)  # type: ignore[assignment]
-        return SandboxResult(outcome, stdout, stderr, None if stopped else returncode, time.monotonic() - start)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    problem = isolation_problem()
+    if problem is not None:
+        return SandboxResult("unavailable", "", f"{SETUP_FAILED} {problem}", None, 0.0)
+    return _run(code, limits, audit_hook)

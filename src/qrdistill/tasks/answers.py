@@ -1,8 +1,11 @@
 """Answer extraction and comparison: pure functions over a completion's text.
 
 Every function here reads only the text it is given (never a prompt), never raises on
-garbage and returns None (or False) when no answer can be found. The final conclusion wins:
-the last ``\\boxed{}``, then the last "answer is ...", then (for numbers) the last number.
+garbage and returns None (or False) when no answer can be found. The final statement wins: of
+the ``\\boxed{}`` answers, "answer is ..." sentences and ``####`` lines, the last one written that
+states an answer of the kind asked (a self-correction, "The answer is 7. Wait, ... so the answer
+is 12.", counts as 12); without any, the last number (or option, or yes/no) written. A hedge in
+the final statement ("either 16 or 19", "yes and no", "B or C") is no answer: None.
 
 >>> extract_number("3 + 4 = 7 apples, so the answer is $1,250.50.")
 '1250.5'
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 
 _BOX_OPENERS = re.compile(r"\\(?:boxed|fbox)\s*\{")
@@ -30,7 +34,8 @@ _NUMBER = re.compile(
     r"(?!\d)(?:\s*(?P<pct>%|percent\b))?"
 )
 _ANSWER_IS = re.compile(  # "answer (arabic numerals) is": a short parenthetical may qualify it
-    r"(?:answer|result|solution)(?:\s*\([^()\n]{1,40}\))?\s*(?:is|:|=|would be|will be|should be)\s*:?\s*(?P<rest>[^\n]*)",
+    # The rest of the line is read ahead, not consumed, so a second "answer is" on that line is found too.
+    r"(?:answer|result|solution)(?:\s*\([^()\n]{1,40}\))?\s*(?:is|:|=|would be|will be|should be)\s*:?\s*(?=(?P<rest>[^\n]*))",
     re.IGNORECASE,
 )
 _ANSWER_TAIL_STOP = re.compile(r"\.(?!\d)|[;\n]")
@@ -129,10 +134,11 @@ def _value(raw: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _answer_span(text: str) -> str | None:
-    """The text after the last "answer is"/"answer:" up to the end of that sentence."""
-    matches = list(_ANSWER_IS.finditer(text))
-    for match in reversed(matches):
+def _answer_spans(text: str) -> list[tuple[int, str]]:
+    """(position, text) of every "answer is"/"answer:" sentence, up to its end, in order; an empty
+    one ("The answer is:") takes the next non-blank line."""
+    spans = []
+    for match in _ANSWER_IS.finditer(text):
         rest = match.group("rest")
         if not rest.strip(" *:"):  # "The answer is:" with the answer on the next non-blank line
             following = text[match.end():].lstrip("\n *")
@@ -140,39 +146,122 @@ def _answer_span(text: str) -> str | None:
         stop = _ANSWER_TAIL_STOP.search(rest)
         span = rest[: stop.start()] if stop else rest
         if span.strip():
-            return span
-    return None
+            spans.append((match.start(), span))
+    return spans
+
+
+def _answer_span(text: str) -> str | None:
+    """The text after the last "answer is"/"answer:" up to the end of that sentence."""
+    spans = _answer_spans(text)
+    return spans[-1][1] if spans else None
+
+
+def final_statements(text: str) -> list[tuple[str, str]]:
+    """The answer statements of ``text``, the last written first: ``("boxed", content)`` for each
+    complete ``\\boxed{}``, ``("said", text)`` for each "answer is ..." sentence and ``####`` line.
+
+    >>> final_statements("The answer is 7. Wait: the answer is \\\\boxed{12}.")
+    [('boxed', '12'), ('said', '\\\\boxed{12}'), ('said', '7')]
+    """
+    return [(kind, span) for _, kind, span in _statements(text)] if isinstance(text, str) else []
+
+
+def _statements(text: str) -> list[tuple[int, str, str]]:
+    """``final_statements`` with the position where each starts."""
+    found: list[tuple[int, str, str]] = []
+    for match in _BOX_OPENERS.finditer(text):
+        group = _balanced(text, match.end())
+        if group is not None:
+            found.append((match.start(), "boxed", group[0].strip()))
+    found += [(m.start(), "said", m.group(1)) for m in re.finditer(r"####\s*([^\n]*)", text)]
+    found += [(pos, "said", span) for pos, span in _answer_spans(text)]
+    return sorted(found, key=lambda f: f[0], reverse=True)
+
+
+def extract_latex(text: str) -> str | None:
+    """The final answer of a MATH-style completion: the content of the last statement if it is a
+    ``\\boxed{}``, the number an "answer is" statement states, else the last number; None for a
+    hedge ("\\boxed{16 \\text{ or } 19}").
+
+    >>> extract_latex("So \\\\boxed{\\\\frac{1}{2}}.")
+    '\\\\frac{1}{2}'
+    """
+    found, decided = _stated_answer(text, lambda boxed: boxed or None)
+    return found if decided else extract_number(text)
 
 
 def extract_number(text: str) -> str | None:
     """The final numeric answer as a canonical number string, or None.
 
-    Priority: the last ``\\boxed{}``; else the last "answer is X"; else the last number.
+    The last statement (``\\boxed{}``, "answer is X", ``#### X``) that states a number; without
+    one, the last number. A hedge in that statement ("either 16 or 19") is None.
 
     >>> extract_number("We get 12 then 18. The answer is 18 dollars.")
     '18'
     >>> extract_number("**Answer:** \\\\boxed{\\\\frac{3}{4}}")
     '0.75'
+    >>> extract_number("The answer is either 16 or 19.") is None
+    True
     """
     if not isinstance(text, str):
         return None
-    boxed = extract_boxed(text)
-    if boxed is not None:
-        found = canonical_number(boxed)
+    found, decided = _stated_answer(text, canonical_number)
+    return found if decided else canonical_number(text)
+
+
+def _stated_answer(text: str, read_box: Callable[[str], str | None]) -> tuple[str | None, bool]:
+    """(answer, decided) from the statements of ``text``: a box read by ``read_box``, a sentence
+    by the number it states. Decided with None when the last statement is a hedge; undecided when
+    no statement states an answer."""
+    statements = final_statements(text)
+    if statements and number_hedge(statements[0][1]):
+        return None, True
+    for kind, span in _leading_first(statements):
+        found = read_box(span) if kind == "boxed" else _number_in_answer(span)
         if found is not None:
-            return found
-    for anchor in (_hashes_span(text), _answer_span(text)):
-        if anchor is not None:
-            found = _number_in_answer(anchor)
-            if found is not None:
-                return found
-    return canonical_number(text)
+            return found, True
+    return None, False
 
 
-def _hashes_span(text: str) -> str | None:
-    """The text after the last GSM8K-style ``#### `` marker."""
-    found = re.findall(r"####\s*([^\n]*)", text)
-    return found[-1] if found else None
+_LEADS = re.compile(r"[\s*$(\[\\]*[-−]?\d")
+
+
+def _leading_first(statements: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Statements that open with their answer ("answer is 12", any ``\\boxed{}``) before those that
+    do not ("the solution is derived from 3 steps"), each group still last-written first."""
+    leads = [st for st in statements if st[0] == "boxed" or _LEADS.match(st[1])]
+    return leads + [st for st in statements if st not in leads]
+
+
+_NUM = r"[-−]?\$?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?(?:\s*%)?"
+_NUMBER_HEDGE = re.compile(  # "16 or 19", "16, or 19", "16 and 19", "either 16 apples or 19"
+    rf"(?<![\w./])(?P<a>{_NUM})\s*,?\s*(?P<join>or|and/or|and)\s+(?:maybe\s+|perhaps\s+)?(?P<b>{_NUM})(?![\d/])"
+    rf"|\beither\b[^.;\n]*?(?P<c>{_NUM})[^.;\n]*?\bor\b[^.;\n]*?(?P<d>{_NUM})",
+    re.IGNORECASE,
+)
+
+
+def _same_quantity(a: str, b: str) -> bool:
+    """Equal numbers, also when one is the other as a percent ("0.45, or 45%", "4/5 or 80%")."""
+    raw_a, raw_b = parse_number(a.replace("%", "")), parse_number(b.replace("%", ""))
+    if raw_a is None or raw_b is None:
+        return False
+    scaled_a, scaled_b = raw_a / (100 if "%" in a else 1), raw_b / (100 if "%" in b else 1)
+    return math.isclose(raw_a, raw_b, abs_tol=1e-9) or math.isclose(scaled_a, scaled_b, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def number_hedge(statement: str) -> bool:
+    """Whether an answer statement names two different numbers as alternatives.
+
+    >>> number_hedge("either 16 or 19"), number_hedge("0.45, or 45%"), number_hedge("2 and 1/2 cups")
+    (True, False, False)
+    """
+    for match in _NUMBER_HEDGE.finditer(_strip_latex(statement)):
+        first, second = (match.group("a"), match.group("b")) if match.group("a") else (match.group("c"), match.group("d"))
+        mixed_number = match.group("join") == "and" and "/" in second   # "2 and 1/2"
+        if not mixed_number and not _same_quantity(first, second):
+            return True
+    return False
 
 
 def _number_in_answer(span: str) -> str | None:
@@ -261,11 +350,14 @@ def extract_choice(text: str, choices: list[str] | None = None, n_options: int =
     valid = letters(len(choices) if choices else n_options)
     if not valid:
         return None
-    boxed = extract_boxed(text)
-    if boxed is not None:
+    boxed_pos, boxed_letter = -1, None
+    boxes = [(pos, span) for pos, kind, span in _statements(text) if kind == "boxed"]
+    if boxes:
+        boxed_pos, boxed = boxes[0]
         m = re.fullmatch(rf"\s*\(?\s*(?:\\text\{{)?\s*([{valid}])\s*\}}?\s*\)?\s*(?:[.:)].*)?", boxed, re.DOTALL)
-        if m:
-            return m.group(1)
+        boxed_letter = m.group(1) if m else None
+        if len(set(re.findall(rf"(?<![\w'\\])([{valid}])(?![\w'])", boxed))) > 1:
+            boxed_letter = None  # \boxed{B or C}
     # "answer is B." / "answer: (b)" / "option B because"; not the article in "answer is a cat"
     anchored = re.compile(
         r"(?i:answer|option|choice)\s*(?i:is|:|would be|should be|=)?\s*(?i:option|choice)?[\s:*]*"
@@ -273,14 +365,20 @@ def extract_choice(text: str, choices: list[str] | None = None, n_options: int =
         r"(?=\s*(?:$|[^\w\s]|because|since|as\b|which|with)))",
         re.MULTILINE,
     )
-    span = _answer_span(text)
-    if span is not None and len(set(re.findall(rf"(?<![\w'])\(?([{valid}])\)?(?![\w'])", span))) > 1:
-        return None  # a hedge such as "the answer is A or C" is no answer
-    if span is not None and re.search(rf"\((?![{valid}]\))[A-Z]\)|^\s*(?![{valid}])[A-Z]\s*$", span):
-        return None  # the conclusion names an option that does not exist, e.g. "(F)" of five
-    candidates = [(m.group("b") or m.group("u")).upper() for m in anchored.finditer(text)]
+    spans = _answer_spans(text)
+    span_pos, span = spans[-1] if spans else (-1, None)
+    if span is not None and span_pos > boxed_pos:
+        if len(set(re.findall(rf"(?<![\w'])\(?([{valid}])\)?(?![\w'])", span))) > 1:
+            return None  # a hedge such as "the answer is A or C" is no answer
+        if re.search(rf"\((?![{valid}]\))[A-Z]\)|^\s*(?![{valid}])[A-Z]\s*$", span):
+            return None  # the conclusion names an option that does not exist, e.g. "(F)" of five
+    elif boxes and boxed_letter is None and re.search(rf"(?<![\w'\\])[{valid}](?![\w'])", boxes[0][1]):
+        return None  # the last statement is a box that names no single option
+    candidates = [(m.start(), (m.group("b") or m.group("u")).upper()) for m in anchored.finditer(text)]
+    if boxed_letter is not None:
+        candidates.append((boxed_pos, boxed_letter))
     if candidates:
-        return candidates[-1]
+        return max(candidates)[1]
     if span is not None and choices:
         picked = _match_option_text(span, choices)
         if picked is not None:
@@ -328,6 +426,8 @@ def _last_mentioned_option(text: str, choices: list[str]) -> str | None:
 
 _YES_NO = re.compile(r"(?<![\w'])(yes|no|true|false)(?![\w'])", re.IGNORECASE)
 _YES_OR_NO = re.compile(r"\(?\b(?:yes|true)\s*(?:or|/)\s*(?:no|false)\b\)?", re.IGNORECASE)
+_YES_NO_HEDGE = re.compile(r"(?<![\w'])(?:(?:yes|true)\s*,?\s*(?:and|and/or|but also)\s*(?:no|false)"
+                           r"|(?:no|false)\s*,?\s*(?:and|or|and/or|/|but also)\s*(?:yes|true))(?![\w'])", re.IGNORECASE)
 
 
 def extract_yes_no(text: str) -> str | None:
@@ -343,27 +443,31 @@ def extract_yes_no(text: str) -> str | None:
     if not isinstance(text, str):
         return None
     text = _YES_OR_NO.sub(" ", text)
-    boxed = extract_boxed(text)
-    if boxed and (m := _YES_NO.search(boxed)):
-        return _yes_no_word(m.group(1))
-    anchors = list(_ANSWER_IS.finditer(text))
-    if anchors:
-        span = _answer_span(text) or ""
+    statements = _statements(text)
+    if statements:
+        pos, _, span = statements[0]
+        if _YES_NO_HEDGE.search(span):
+            return None
         if m := _YES_NO.search(span):
             return _yes_no_word(m.group(1))
-        text = text[anchors[-1].start():]
+        text = text[pos:]
     found = _standalone_yes_no(text)
-    return _yes_no_word(found[-1]) if found else None
+    if not found:
+        return None
+    last = found[-1]
+    if any(h.start() <= last.start() < h.end() for h in _YES_NO_HEDGE.finditer(text)):
+        return None  # "Yes and no."
+    return _yes_no_word(last.group(1))
 
 
-def _standalone_yes_no(text: str) -> list[str]:
+def _standalone_yes_no(text: str) -> list[re.Match[str]]:
     """Yes/No/True/False words in order, without the determiner "no" ("no evidence", "no one")."""
     words = []
     for m in _YES_NO.finditer(text):
         after = text[m.end():]
         if m.group(1).lower() == "no" and re.match(r"\s+[a-z]", after):
             continue
-        words.append(m.group(1))
+        words.append(m)
     return words
 
 
@@ -385,6 +489,8 @@ _NLI_WORDS = {
     "false": "contradiction",
 }
 _NLI = re.compile(r"(?<![\w'])(" + "|".join(_NLI_WORDS) + r")(?![\w'])", re.IGNORECASE)
+_NLI_HEDGE = re.compile(r"(?<![\w'])(?:" + "|".join(_NLI_WORDS) + r")\s*,?\s*(?:or|and|and/or|/)\s*(?:"
+                        + "|".join(_NLI_WORDS) + r")(?![\w'])", re.IGNORECASE)
 
 
 def extract_nli(text: str) -> str | None:
@@ -397,10 +503,11 @@ def extract_nli(text: str) -> str | None:
     """
     if not isinstance(text, str):
         return None
-    for source in (extract_boxed(text), _answer_span(text)):
-        if source:
-            m = _NLI.search(source)
-            if m:
-                return _NLI_WORDS[m.group(1).lower()]
+    for _, span in final_statements(text):
+        labels = [_NLI_WORDS[m.group(1).lower()] for m in _NLI.finditer(span)]
+        if labels and _NLI_HEDGE.search(span) and len(set(labels)) > 1:
+            return None  # "entailment or neutral"
+        if labels:
+            return labels[0]
     found = list(_NLI.finditer(text))
     return _NLI_WORDS[found[-1].group(1).lower()] if found else None

@@ -27,7 +27,8 @@ from typing import Any
 
 from qrdistill.jsonl import RecordError
 from qrdistill.records import Question
-from qrdistill.tasks.answers import canonical_number, extract_boxed, extract_choice, letters, numbers_equal
+from qrdistill.tasks.answers import (canonical_number, extract_boxed, extract_choice, final_statements, letters,
+                                     number_hedge, numbers_equal)
 from qrdistill.tasks.kinds import ChoiceTask, MathTask, NliTask, NumberTask, YesNoTask
 from qrdistill.tasks.readers import KEY, need, read_rows, text_id
 from qrdistill.tasks.registry import register
@@ -213,12 +214,12 @@ class TableMWP(NumberTask):
 
 
 def _stated_answer(text: str) -> str | None:
-    """The boxed answer, else the text after the last "answer is", as written."""
-    boxed = extract_boxed(text)
-    if boxed:
-        return re.sub(r"\\text\{([^{}]*)\}", r"\1", boxed).strip()
-    found = re.findall(r"answer is:?\s*([^\n]+?)\s*(?:\.\s|\.$|$)", text, re.IGNORECASE | re.MULTILINE)
-    return found[-1].strip() if found else None
+    """The last answer statement as written (a box's content, or the sentence after "answer is"),
+    None if there is none or it hedges between two numbers."""
+    statements = final_statements(text)
+    if not statements or number_hedge(statements[0][1]):
+        return None
+    return re.sub(r"\\text\{([^{}]*)\}", r"\1", statements[0][1]).strip() or None
 
 
 def _same_text(a: str, b: str) -> bool:

@@ -15,8 +15,8 @@ from typing import ClassVar
 
 from qrdistill.records import Question
 from qrdistill.tasks.answers import (
-    extract_boxed,
     extract_choice,
+    extract_latex,
     extract_nli,
     extract_number,
     extract_yes_no,
@@ -62,9 +62,8 @@ class MathTask(Task):
         return f"The answer is \\boxed{{{answer}}}."
 
     def extract(self, completion: str, question: Question | None = None) -> str | None:
-        """The last ``\\boxed{}`` content, else the final number."""
-        boxed = extract_boxed(completion)
-        return boxed if boxed else extract_number(completion)
+        """The final statement's ``\\boxed{}`` content or number, else the final number."""
+        return extract_latex(completion)
 
     def is_correct(self, completion: str, gold: str, question: Question | None = None) -> bool:
         """Whether the final answer is mathematically equal to ``gold``."""

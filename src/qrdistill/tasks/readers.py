@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path as FsPath
 from typing import Any, NamedTuple
 
-from qrdistill.jsonl import RecordError, iter_json_lines
+from qrdistill.jsonl import RecordError, iter_json_lines, read_text_utf8
 
 KEY = "_key"
 """Rows read from a JSON object keyed by id carry that id under this field."""
@@ -91,7 +91,7 @@ def _read_one(text: str, split: str | None, records_key: str | None) -> list[tup
         raise RecordError(f"{fs}: file not found; pass the file in its original format (or hf:<name>)")
     if fs.suffix != ".jsonl":
         try:
-            doc = json.loads(fs.read_text(encoding="utf-8"))
+            doc = json.loads(read_text_utf8(fs))
         except json.JSONDecodeError:
             pass  # JSON Lines under a .json name (e.g. Distilling Step-by-Step's files)
         else:
@@ -129,7 +129,7 @@ def _read_folder(folder: FsPath) -> list[tuple[str, Any]]:
     rows = []
     for file in files:
         try:
-            doc = json.loads(file.read_text(encoding="utf-8"))
+            doc = json.loads(read_text_utf8(file))
         except json.JSONDecodeError as exc:
             raise RecordError(f"{file}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         for where, row in _records_of(doc, str(file), None):

@@ -33,6 +33,7 @@ def generate_command(
     api_key_env: Annotated[str, typer.Option("--api-key-env", help="Name of the env var holding the API key.")] = "OPENAI_API_KEY",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size (hf backend).")] = 8,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use only the first N questions.")] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="A questions file without questions is not an error (it writes an empty output).")] = False,
 ) -> None:
     """Generate teacher paths: one Path record per (question, style, sample)."""
     from qrdistill.tasks import get_task
@@ -55,8 +56,18 @@ def generate_command(
         api_key_env=api_key_env,
         batch_size=batch_size,
     )
+    from qrdistill.jsonl import RecordError
+
     task_obj = get_task(task)
-    questions = load_questions(data, task_obj)[:limit]
+    try:
+        questions = load_questions(data, task_obj)[:limit]
+    except (RecordError, ValueError, FileNotFoundError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    if not questions:
+        typer.echo(f"warning: {data} holds no questions; nothing to generate", err=True)
+        if not allow_empty:
+            raise typer.Exit(code=1)
     cache_path = cache if cache is not None else out.with_suffix(".cache.jsonl")
     paths = generate_paths(questions, task_obj, settings, out, cache_path)
     failed = sum(p.status == "failed" for p in paths)

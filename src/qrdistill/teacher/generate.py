@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -21,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rich.console import Console
 
 from qrdistill.callcache import CallCache
-from qrdistill.jsonl import read_records, write_records
+from qrdistill.dedupe import report_dropped, unique_questions
+from qrdistill.jsonl import read_records, read_text_utf8, write_records
 from qrdistill.records import Path, Question
 from qrdistill.tasks.base import Task
 from qrdistill.teacher.backends import BACKENDS, DEFAULT_ABORT_AFTER, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
@@ -92,27 +94,23 @@ def derive_seed(seed: int, *parts: object) -> int:
     return int.from_bytes(digest[:4], "big") % 2**31
 
 
-def load_questions(path: str | os.PathLike[str], task: Task) -> list[Question]:
-    """Questions from Question JSONL (our format) or else from the task's original format.
+def load_questions(path: str | os.PathLike[str], task: Task, console: Console | None = None) -> list[Question]:
+    """Questions from Question JSONL (our format) or else from the task's original format; identical
+    repeats are dropped (with a note), an id repeated with different contents is refused.
 
     >>> load_questions("gsm8k/test.jsonl", get_task("gsm8k"))[0].id
     """
     path = FsPath(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: questions file not found")
-    with path.open(encoding="utf-8") as fh:
-        first = next((line for line in fh if line.strip()), "")
+    first = next((line for line in read_text_utf8(path).splitlines() if line.strip()), "")
     try:
         head = json.loads(first)
     except json.JSONDecodeError:
         head = None
     is_ours = isinstance(head, dict) and {"id", "task", "question", "gold"} <= set(head)
-    questions = read_records(path, Question) if is_ours else task.load(path)
-    seen: set[str] = set()
-    for q in questions:
-        if q.id in seen:
-            raise ValueError(f"{path}: question id {q.id!r} appears twice; ids must be unique")
-        seen.add(q.id)
+    questions, dropped = unique_questions(read_records(path, Question) if is_ours else task.load(path), str(path))
+    report_dropped(console or Console(stderr=True), dropped, "questions", str(path))
     return questions
 
 
@@ -162,6 +160,38 @@ def to_path(question: Question, style: Style, request: ChatRequest, result: Chat
     )
 
 
+def drop_repeated_texts(paths: list[Path], console: Console) -> list[Path]:
+    """Drop a path whose text repeats an earlier sample of its (question, style) word for word, with
+    a count; warn when a teacher answered every sample of a (question, style) identically (a server
+    that ignores temperature or seed makes the extra samples worthless).
+
+    >>> drop_repeated_texts(paths, Console(stderr=True))
+    """
+    seen: dict[tuple[str, str, str], set[str]] = {}
+    samples: Counter[tuple[str, str, str]] = Counter()
+    kept = []
+    for path in paths:
+        group = (path.question_id, path.style, path.teacher)
+        texts = seen.setdefault(group, set())
+        samples[group] += path.status == "ok"
+        if path.status == "ok" and path.text in texts:
+            continue
+        if path.status == "ok":
+            texts.add(path.text)
+        kept.append(path)
+    all_same = {group for group, n in samples.items() if n > 1 and len(seen[group]) == 1}
+    if all_same:
+        groups = sum(n > 1 for n in samples.values())
+        qid, style, teacher = sorted(all_same)[0]
+        console.print(f"[yellow]warning:[/yellow] the teacher returned one identical text for every sample of "
+                      f"{len(all_same)} of {groups} (question, style) pairs, e.g. {qid} / {style} ({teacher}); check that "
+                      "the server honours temperature and seed")
+    if len(kept) < len(paths):
+        console.print(f"[yellow]note:[/yellow] dropped {len(paths) - len(kept)} paths whose text repeats another "
+                      "sample of the same question and style word for word")
+    return kept
+
+
 def generate_paths(
     questions: list[Question],
     task: Task,
@@ -184,7 +214,8 @@ def generate_paths(
     with CallCache(cache_path) as cache, CallProgress(console, len(requests), f"{backend.name}:{backend.model}") as progress:
         results = complete_cached(backend, requests, cache, on_result=lambda _, r: progress.advance(r),
                                   abort_after=settings.abort_after)
-    paths = [to_path(q, style, request, result, task, backend) for (q, style, request), result in zip(plan, results)]
+    paths = drop_repeated_texts([to_path(q, style, request, result, task, backend) for (q, style, request), result
+                                 in zip(plan, results)], console)
     write_records(out_path, paths)
     print_summary(console, summarize(paths), progress.cached, out_path)
     return paths
