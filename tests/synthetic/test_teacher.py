@@ -143,3 +143,22 @@ def test_refuses_questions_without_a_solution_and_unknown_styles(questions) -> N
         render_path(plain, "cot", 0, 0, CLEAN)
     with pytest.raises(KeyError, match="poetry"):
         render_path(questions["synth_date"][0], "poetry", 0, 0, CLEAN)
+
+
+def test_planted_answer_first_paths_are_right_pass_the_verifiers_and_state_the_answer_before_any_step(questions) -> None:
+    from qrdistill.quality.arithmetic import verify_arithmetic
+    from qrdistill.routing.reward import first_answer_span
+    from qrdistill.teacher.synthetic import PLANTED_STYLE
+
+    for family, qs in questions.items():
+        task = get_task(family)
+        for q in qs:
+            text, meta = render_path(q, PLANTED_STYLE, 0, 0, CLEAN)
+            assert meta["flaw"] is None and task.is_correct(text, q.gold, q), text
+            first = text.splitlines()[0]
+            assert first.endswith(task.format_answer(q.gold, q)) and not CALC.search(first)  # the answer first, nothing derives it
+            assert first_answer_span(text, q.gold, task.answer_kind)[1] <= len(first)
+            assert not wrong_calcs(text) and verify_arithmetic(text).passed is not False
+            cot, _ = render_path(q, "cot", 0, 0, CLEAN)  # the paper's styles derive it first
+            span = first_answer_span(cot, q.gold, task.answer_kind)
+            assert span is None or span[0] > len(cot.splitlines()[0]) or family == "synth_yesno"

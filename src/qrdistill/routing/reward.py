@@ -19,6 +19,7 @@ from forward passes the trainer makes anyway (the path's) plus one short forward
 (8, 9)
 >>> span_tokens([(-1, -1), (0, 2), (2, 8), (8, 9), (9, 16)], (8, 9))
 (3,)
+>>> total, known = answer_nll(nll, rows.example, batch["labels"], [example.answer_tokens[s] for example in batch], B)
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+
+import torch
 
 from qrdistill.tasks.answers import parse_number
 
@@ -65,3 +68,17 @@ def span_tokens(offsets: Sequence[tuple[int, int]], span: tuple[int, int] | None
         return ()
     start, end = span
     return tuple(i for i, (a, b) in enumerate(offsets) if a >= 0 and b > a and a < end and b > start)
+
+
+def answer_nll(nll: torch.Tensor, example: torch.Tensor, labels: torch.Tensor, answers: Sequence[Sequence[int]],
+               n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per example, the summed NLL [n] of the tokens at positions ``answers[b]`` (detached), and whether
+    it has any [n]. ``nll`` and ``example`` are the supervised rows of a forward pass in order (row t of
+    example b predicts token t+1, ``train.losses.supervised_rows``), ``labels`` [n, T] its labels."""
+    mask = torch.zeros_like(labels, dtype=torch.bool)
+    for b, positions in enumerate(answers):
+        mask[b, list(positions)] = True
+    rows = mask[:, 1:][labels[:, 1:] != -100].float()
+    totals = torch.zeros(n, dtype=nll.dtype, device=nll.device).index_add(0, example, nll.detach() * rows)
+    counts = torch.zeros(n, device=nll.device).index_add(0, example, rows)
+    return totals, counts > 0

@@ -7,9 +7,10 @@ For path j and student s:
 h_j is the frozen sentence embedding of the path text (MiniLM-L6, ``embed``), e_style and
 e_student are learned embeddings and f_js is the student's current state on the path
 (``state.StudentState.features``). Gates are independent per student (a path may go to 1..S
-students) and sampled as binary-concrete (Gumbel-sigmoid) variables; a path whose gates all come
-out 0 goes to a student drawn uniformly at random, so every kept path reaches a student and no
-student is a fixed favourite.
+students) and sampled as hard binary-concrete (Gumbel-sigmoid) variables, i.e. gate_js ~
+Bernoulli(sigmoid(logit_js)); a path whose gates all come out 0 goes to a student drawn uniformly at
+random, so every kept path reaches a student and no student is a fixed favourite. The router learns
+from its own objective (``objective.py``), not through the gates, so no relaxed gate is kept.
 
 The random-routing ablation draws each path's set of students from the frequencies of the sets a
 learned router realised (``pattern_gates``), so it matches the per-student rates and their overlap
@@ -17,7 +18,7 @@ while ignoring the path.
 
 >>> router = Router(text_dim=384, styles=["cot", "pot"], n_students=2, n_features=3)
 >>> logits = router(text_emb, style_ids, features)     # [B, S]
->>> gates = sample_gates(logits, tau=1.0)              # Gates(hard=..., st=..., prob=...)
+>>> gates = sample_gates(logits)                       # Gates(hard=..., prob=...)
 >>> gates = pattern_gates(8, {(0,): 0.3, (1,): 0.2, (0, 1): 0.5}, n_students=2)
 """
 
@@ -62,12 +63,10 @@ class Router(nn.Module):
 
 @dataclass
 class Gates:
-    """Sampled gates for a batch: hard 0/1 decisions and their straight-through version."""
+    """Sampled gates for a batch: hard 0/1 decisions and the rate they were drawn with."""
 
     hard: torch.Tensor
     """[B, S] 0/1, every row has at least one 1."""
-    st: torch.Tensor
-    """[B, S] equal to ``hard`` in value, with the gradient of the relaxed sample."""
     prob: torch.Tensor
     """[B, S] sigmoid(logits): the expected gate rate, used by the rate regulariser."""
 
@@ -85,27 +84,27 @@ def ensure_coverage(hard: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
     return torch.where(empty[:, None], forced, hard)
 
 
-def sample_gates(logits: torch.Tensor, tau: float, generator: torch.Generator | None = None) -> Gates:
-    """Straight-through binary-concrete gates: soft = sigmoid((logit + logistic noise) / tau),
-    hard = [soft > 0.5] (+ coverage by a random student), st = hard + soft - sg(soft)."""
+def sample_gates(logits: torch.Tensor, generator: torch.Generator | None = None) -> Gates:
+    """hard_js = [logit_js + logistic noise > 0] = Bernoulli(sigmoid(logit_js)) (a hard Gumbel-sigmoid
+    sample), then coverage by a random student for a row without any gate."""
     # noise drawn on the CPU generator, then moved: same gates on every device, resumable state
     u = torch.rand(logits.shape, generator=generator).to(logits.device).clamp(1e-6, 1 - 1e-6)
-    soft = torch.sigmoid((logits + torch.log(u) - torch.log1p(-u)) / tau)
-    hard = ensure_coverage((soft > 0.5).float(), torch.rand(logits.shape, generator=generator).to(logits.device))
-    return Gates(hard=hard, st=hard + soft - soft.detach(), prob=torch.sigmoid(logits))
+    hard = ((logits.detach() + torch.log(u) - torch.log1p(-u)) > 0).float()
+    hard = ensure_coverage(hard, torch.rand(logits.shape, generator=generator).to(logits.device))
+    return Gates(hard=hard, prob=torch.sigmoid(logits))
 
 
 def fixed_gates(batch: int, n_students: int, device: torch.device | str = "cpu") -> Gates:
     """Every path to every student (no routing)."""
     ones = torch.ones(batch, n_students, device=device)
-    return Gates(hard=ones, st=ones, prob=ones)
+    return Gates(hard=ones, prob=ones)
 
 
 def random_gates(batch: int, n_students: int, rate: float, generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> Gates:
     """Bernoulli(rate) gates with coverage (a random student for an empty row): the random-routing ablation."""
     hard = (torch.rand(batch, n_students, generator=generator) < rate).float().to(device)
     hard = ensure_coverage(hard, torch.rand(batch, n_students, generator=generator).to(device))
-    return Gates(hard=hard, st=hard, prob=torch.full_like(hard, rate))
+    return Gates(hard=hard, prob=torch.full_like(hard, rate))
 
 
 def pattern_gates(batch: int, patterns: Mapping[tuple[int, ...], float], n_students: int,
@@ -126,4 +125,4 @@ def pattern_gates(batch: int, patterns: Mapping[tuple[int, ...], float], n_stude
     freq = weights / weights.sum()
     hard = masks[torch.multinomial(freq, batch, replacement=True, generator=generator)].to(device)
     rate = (freq @ masks).to(device)  # expected share of paths each student gets
-    return Gates(hard=hard, st=hard, prob=rate.expand_as(hard))
+    return Gates(hard=hard, prob=rate.expand_as(hard))

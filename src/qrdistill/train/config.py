@@ -41,7 +41,6 @@ class TrainConfig(BaseModel):
     lambda_entropy: float = 0.1
     lambda_mutual: float = 0.1
     shared_dim: int = 64
-    gumbel_tau: float = 1.0
     route_sharpness: float = 2.0
     """kappa: how sharply the router's target separates paths worth more than a student's usual path
     from those worth less (t = sigmoid(kappa * z-scored answer gain))."""

@@ -47,6 +47,7 @@ from qrdistill.jsonl import Appender, iter_json_lines, write_atomic, write_recor
 from qrdistill.records import Path, Question
 from qrdistill.routing.embed import default_encoder_dir, embed_texts
 from qrdistill.routing.objective import rate_regulariser, router_loss, usefulness_targets
+from qrdistill.routing.reward import answer_nll
 from qrdistill.routing.router import Gates, Router, fixed_gates, pattern_gates, random_gates, sample_gates
 from qrdistill.routing.state import N_FEATURES, StudentState
 from qrdistill.students import Student, load_student
@@ -191,17 +192,6 @@ def _sync_gradients(params: Sequence[torch.nn.Parameter], world: int) -> None:
         offset += p.numel()
 
 
-def _answer_nll(nll: torch.Tensor, example: torch.Tensor, labels: torch.Tensor, answers: Sequence[Sequence[int]],
-                n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per example: the summed NLL [B] of the tokens at positions ``answers[b]`` (detached) and whether
-    it has any [B]. ``nll``/``example`` are the supervised rows (row t predicts token t+1), in order."""
-    mask = torch.zeros_like(labels, dtype=torch.bool)
-    for b, positions in enumerate(answers):
-        mask[b, list(positions)] = True
-    answer_rows = mask[:, 1:][labels[:, 1:] != -100].float()
-    return per_example_sum(nll.detach() * answer_rows, example, n), per_example_sum(answer_rows, example, n) > 0
-
-
 @torch.no_grad()
 def _refresh_bare_nll(run: _Run, cues: Sequence[BareCue], batch_size: int) -> None:
     """Each student's NLL of every question's gold answer right after the bare answer cue (eval mode,
@@ -214,7 +204,7 @@ def _refresh_bare_nll(run: _Run, cues: Sequence[BareCue], batch_size: int) -> No
                 chunk = cues[start : start + batch_size]
                 cols = student.collate([c.encodings[s] for c in chunk])
                 _, nll, rows = forward(cols["input_ids"], cols["attention_mask"], cols["labels"])
-                total, known = _answer_nll(nll, rows.example, cols["labels"], [c.answer_tokens[s] for c in chunk], len(chunk))
+                total, known = answer_nll(nll, rows.example, cols["labels"], [c.answer_tokens[s] for c in chunk], len(chunk))
                 run.bare_nll[start : start + len(chunk), s] = torch.where(known, total, torch.full_like(total, float("nan")))
         finally:
             student.model.train(was_training)
@@ -246,7 +236,7 @@ def _micro_step(
     students, n, device = run.students, len(batch), accelerator.device
     learned = method.routing == "learned"
     stats: dict[str, torch.Tensor] = {}
-    hidden, token_loss, per_char, answer_nll, answer_known = [], [], [], [], []
+    hidden, token_loss, per_char, answer_sums, answer_known = [], [], [], [], []
     for s, student in enumerate(students):
         cols = student.collate([x.encodings[s] for x in batch])
         h, nll, rows = run.forwards[s](cols["input_ids"], cols["attention_mask"], cols["labels"])
@@ -256,8 +246,8 @@ def _micro_step(
         token_loss.append(sums / rows.count(n))
         per_char.append(sums.detach() / chars)
         if learned:
-            total, known = _answer_nll(nll, rows.example, cols["labels"], [x.answer_tokens[s] for x in batch], n)
-            answer_nll.append(total)
+            total, known = answer_nll(nll, rows.example, cols["labels"], [x.answer_tokens[s] for x in batch], n)
+            answer_sums.append(total)
             answer_known.append(known)
         stats[f"ce/{student.name}"] = token_loss[-1].detach().mean()
         stats[f"tokens/{student.name}"] = cols["attention_mask"].sum().float()
@@ -272,9 +262,9 @@ def _micro_step(
     if learned:
         bare = run.bare_nll[[x.question_index for x in batch]].to(device)
         known = torch.stack(answer_known, dim=1) & ~bare.isnan()
-        gains = torch.where(known, bare.nan_to_num() - torch.stack(answer_nll, dim=1), gains)
+        gains = torch.where(known, bare.nan_to_num() - torch.stack(answer_sums, dim=1), gains)
         logits = run.router(text_emb[list(index)], style_ids, run.state.features(npc, style_ids))
-        gates = sample_gates(logits, config.gumbel_tau, run.gate_generator)
+        gates = sample_gates(logits, run.gate_generator)
         mean, std = run.state.gain_reference(gains, known)
         targets = usefulness_targets(gains, mean, std, config.route_sharpness)
         l_route = router_loss(logits, targets, known)
