@@ -112,14 +112,14 @@ def report_markdown(cfg: ImportConfig, split: dict[str, Any] | None, reports: li
     if split is not None:
         lines += [f"Split: `{split['name']}`: " + ", ".join(f"{k} {v}" for k, v in split["counts"].items()), ""]
     lines += [
-        "| source | rows | completions | imported | correct | questions | unjoined | ambiguous | eval split | incomplete | empty | trimmed | letters remapped |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| source | rows | completions | imported | correct | questions | unjoined | ambiguous | eval split | incomplete | unfit | empty | trimmed | letters remapped |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in reports:
         acc = f"{r.correct} ({100 * r.correct / r.imported:.1f}%)" if r.imported else "0"
         lines.append(
             f"| {r.source} | {r.rows} | {r.completions} | {r.imported} | {acc} | {r.questions} | {r.unjoined} | {r.ambiguous} "
-            f"| {r.eval_split} | {r.incomplete} | {r.empty} | {r.trimmed} | {r.letters_remapped} |"
+            f"| {r.eval_split} | {r.incomplete} | {_unfit(r)} | {r.empty} | {r.trimmed} | {r.letters_remapped} |"
         )
     for r in reports:
         for kind, examples in r.examples.items():
@@ -128,12 +128,18 @@ def report_markdown(cfg: ImportConfig, split: dict[str, Any] | None, reports: li
     return "\n".join(lines) + "\n"
 
 
+def _unfit(report: ImportReport) -> str:
+    """Chat rows that did not fit, by reason: ``multi_turn 2, tool_call 1`` (``0`` for none)."""
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(report.unfit.items())) or "0"
+
+
 def _summary_table(reports: list[ImportReport]) -> Table:
     table = Table(title="import")
-    for col in ("source", "imported", "correct", "questions", "unjoined", "eval split", "trimmed"):
-        table.add_column(col)
+    for col in ("source", "imported", "correct", "questions", "unjoined", "eval split", "unfit", "trimmed"):
+        table.add_column(col, overflow="fold")
     for r in reports:
-        table.add_row(r.source, str(r.imported), str(r.correct), str(r.questions), str(r.unjoined), str(r.eval_split), str(r.trimmed))
+        table.add_row(r.source, str(r.imported), str(r.correct), str(r.questions), str(r.unjoined), str(r.eval_split),
+                      _unfit(r), str(r.trimmed))
     return table
 
 
