@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.output import Json, Quiet, stage_output
+
 
 def filter_command(
     in_path: Annotated[FsPath, typer.Option("--in", help="Path records (JSONL) from `qrdistill generate` or `import`.")],
@@ -27,16 +29,25 @@ def filter_command(
     rubric: Annotated[Optional[FsPath], typer.Option("--rubric", help="Judge rubric YAML (default: the built-in rubric).")] = None,
     funnel_png: Annotated[Optional[FsPath], typer.Option("--funnel-png", help="Draw the filter funnel here (PNG).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for judge sampling.")] = 0,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Filter teacher paths; print the funnel per task and style.
 
     >>> # qrdistill filter --in paths.jsonl --out filtered.jsonl --kept-only kept.jsonl --questions q.jsonl
     """
     # Imported here so that `qrdistill --help` does not load matplotlib or a judge backend.
+    from qrdistill.jsonl import read_records
     from qrdistill.quality.cli_run import run_filter_cli
+    from qrdistill.records import Path
 
-    run_filter_cli(
-        in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,
-        base_url=base_url, verifiers=verifiers, on_unknown=on_unknown, votes=votes, cache=cache, rubric=rubric,
-        funnel_png=funnel_png, seed=seed,
-    )
+    with stage_output(quiet, as_json) as output:
+        run_filter_cli(
+            in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,
+            base_url=base_url, verifiers=verifiers, on_unknown=on_unknown, votes=votes, cache=cache, rubric=rubric,
+            funnel_png=funnel_png, seed=seed,
+        )
+        if as_json:
+            filtered = read_records(out, Path)
+            output.summary = {"out": str(out), "kept_only": str(kept_only) if kept_only else None, "paths": len(filtered),
+                              "kept": sum(p.verdict is not None and p.verdict.kept for p in filtered)}

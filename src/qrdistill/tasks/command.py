@@ -31,7 +31,9 @@ SplitOpt = Annotated[str | None, typer.Option("--split", help="Split name stored
 @tasks_app.command("list")
 def list_command() -> None:
     """Print every registered task with its answer kind."""
-    table = Table("task", "answer kind", "answer format cue")
+    table = Table()
+    for column in ("task", "answer kind", "answer format cue"):
+        table.add_column(column, overflow="fold")
     for name in task_names():
         task = get_task(name)
         table.add_row(name, task.answer_kind, task.answer_cue)

@@ -116,7 +116,7 @@ def print_summary(console: Console, rows: list[StyleSummary], cached: int, out_p
     """Render the summary table and where the paths went."""
     table = Table(title="Teacher paths")
     for column in ("style", "paths", "ok", "failed", "answer correct", "tokens"):
-        table.add_column(column, justify="left" if column == "style" else "right")
+        table.add_column(column, justify="left" if column == "style" else "right", overflow="fold")
     for r in rows:
         rate = "-" if r.correct_rate is None else f"{r.correct_rate:.1%} ({r.correct}/{r.ok})"
         failed = f"[red]{r.failed}[/]" if r.failed else "0"
