@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but warnings and errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout (for scripts).")]
@@ -87,6 +88,17 @@ def quiet_libraries() -> None:
 
     hf_logging.disable_progress_bar()
     route_library_logs()
+
+
+def keep_words(table: Table, width: int) -> Table:
+    """Make ``table`` wrap instead of cutting names to ``synth_a…`` on a ``width``-column terminal:
+    cells wrap between words when every column's longest word fits, else inside words."""
+    longest = [max((len(w) for cell in [c.header, *c.cells] for w in str(cell).split()), default=1) for c in table.columns]
+    fits = sum(longest) + 3 * len(longest) + 1 <= width  # cell padding and borders
+    for column, need in zip(table.columns, longest):
+        column.overflow = "fold"
+        column.min_width = need if fits else None
+    return table
 
 
 class _Tail:

@@ -5,10 +5,14 @@ a hub-format ``messages`` dataset -> import -> filter -> train -> export (TRL) -
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path as FsPath
 
 import datasets
+import httpx
 import pytest
 import torch
 import yaml
@@ -97,3 +101,37 @@ def test_exported_student_loads_with_from_pretrained_and_answers_as_our_evaluati
         merged = model(ids).logits
         assert torch.allclose(merged, ours.model(ids).logits, atol=1e-4)
         assert (merged - base.model(ids).logits).abs().max() > 1e-3   # the trained LoRA is in the weights
+
+
+def test_transformers_serve_answers_chat_requests_as_our_evaluation(sequence, tmp_path):
+    """A real ``transformers serve`` on localhost, the exported plain-prompt student, one chat request."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("openai")   # transformers' serving extra
+    student = STUDENTS[1]
+    question = read_records(sequence / "questions.jsonl", Question)[0]
+    prompt = get_task("gsm8k").prompt(question)
+    ours = load_student(StudentSpec(**student), adapter_dir=sequence / "train" / "students" / student["name"], trainable=False)
+    expected = ours.complete([prompt], max_new_tokens=16, progress=False)[0].text
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    folder = str(sequence / "exported" / student["name"])
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([str(FsPath(sys.executable).parent / "transformers"), "serve", "--port", str(port), "--device", "cpu", folder],
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(f"http://localhost:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(1)
+        body = {"model": folder, "messages": [{"role": "user", "content": prompt}], "max_tokens": 16, "temperature": 0}
+        reply = httpx.post(f"http://localhost:{port}/v1/chat/completions", json=body, timeout=120)
+        assert reply.status_code == 200, (tmp_path / "serve.log").read_text()
+        assert reply.json()["choices"][0]["message"]["content"] == expected
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
