@@ -67,6 +67,7 @@ def route_library_logs() -> None:
 
     A library adds its own terminal handler when it is imported; call this again after that.
     """
+    logging.captureWarnings(False)  # re-capture: whoever replaced warnings.showwarning since the last call
     logging.captureWarnings(True)
     for name in LIBRARIES:
         logger = logging.getLogger(name)

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from qrdistill.importing.chat import Unfit, prompt_completion, single_exchange
 from qrdistill.importing.fields import (
     FieldError,
     as_choices,
@@ -28,7 +29,6 @@ from qrdistill.importing.fields import (
     normalize_question,
     remap_letters,
 )
-from qrdistill.importing.chat import Unfit, prompt_completion, single_exchange
 from qrdistill.importing.join import QuestionIndex
 from qrdistill.importing.spec import EvalPolicy, RowMapping, SourceSpec, is_program_style
 from qrdistill.records import Path, Question
