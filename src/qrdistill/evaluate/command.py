@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from qrdistill.output import Json, Quiet, stage_output
+
 
 def eval_command(
     config: Annotated[FsPath, typer.Option("--config", "-c", help="Run config YAML (qrdistill.config.RunConfig).")],
@@ -19,6 +21,8 @@ def eval_command(
     max_new_tokens: Annotated[int | None, typer.Option(help="Override eval.max_new_tokens.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Override eval.batch_size.")] = None,
     ensemble: Annotated[str | None, typer.Option(help="Comma list of ensembles: vote, logprob.")] = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Evaluate every student of the config on every task's test split and print accuracies."""
     from qrdistill.config import load_config
@@ -39,6 +43,8 @@ def eval_command(
         overrides["ensemble"] = [e.strip() for e in ensemble.split(",") if e.strip()]
     if overrides:
         cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update=overrides)})
-    prepare_questions(cfg, RunDir(cfg.run_dir))  # the test questions, written once from the config's tasks
-    summaries = evaluate_method(cfg, method, seed)
-    print_eval_table(summaries)
+    with stage_output(quiet, as_json) as output:
+        prepare_questions(cfg, RunDir(cfg.run_dir))  # the test questions, written once from the config's tasks
+        summaries = evaluate_method(cfg, method, seed)
+        output.summary = {"results": [s.model_dump() for s in summaries]}
+        print_eval_table(summaries)

@@ -1,8 +1,11 @@
 """Dump rows + gold questions -> Path records, with a report of everything that did not make it.
 
->>> result = import_paths(spec, read_rows(spec.files), questions, get_task("svamp"))
+>>> result = import_paths(spec, mapped_rows(spec), questions, get_task("svamp"))
 >>> result.paths[0].teacher, result.report.unjoined
 ('gpt-3.5-turbo', 0)
+
+Chat-format sources (``format: messages`` or ``prompt-completion``) are flattened first
+(``flatten_chat_rows``); rows that are not one user/assistant exchange are counted by reason.
 
 Every path gets ``answer`` (``task.extract``) and ``correct`` (``task.is_correct``) on the text as
 imported. Paths of questions outside the training split are refused (LeakError), dropped and
@@ -15,6 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from qrdistill.importing.chat import Unfit, prompt_completion, single_exchange
 from qrdistill.importing.fields import (
     FieldError,
     as_choices,
@@ -26,12 +30,14 @@ from qrdistill.importing.fields import (
     remap_letters,
 )
 from qrdistill.importing.join import QuestionIndex
-from qrdistill.importing.spec import EvalPolicy, RowMapping, SourceSpec
+from qrdistill.importing.spec import EvalPolicy, RowMapping, SourceSpec, is_program_style
 from qrdistill.records import Path, Question
 from qrdistill.tasks.base import Task
 from qrdistill.tasks.readers import Row
 
 MAX_EXAMPLES = 5
+CHAT_QUESTION, CHAT_ANSWER, CHAT_SYSTEM = "_question", "_answer", "_system"
+"""Fields a chat-format row is flattened into (see ``flatten_chat_rows``)."""
 
 
 class LeakError(ValueError):
@@ -61,6 +67,8 @@ class ImportReport:
     trimmed: int = 0
     letters_remapped: int = 0
     choices_unmatched: int = 0
+    unfit: dict[str, int] = field(default_factory=dict)
+    """Chat rows that are not one user/assistant exchange, by reason (multi_turn, tool_call, ...)."""
     examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
     def note(self, kind: str, where: str, detail: str) -> None:
@@ -142,6 +150,40 @@ def _program_text(code: str, spec: SourceSpec, result: Any, task: Task, question
     return text, appended
 
 
+def flatten_chat_rows(spec: SourceSpec, rows: list[Row], report: ImportReport) -> tuple[SourceSpec, list[Row]]:
+    """Chat-format rows as flat rows (question, answer, system fields) and the field mapping that
+    reads them; rows that are not one exchange are counted in ``report.unfit`` with examples."""
+    if spec.format == "fields":
+        return spec, rows
+    flat = []
+    for row in rows:
+        try:
+            if spec.format == "messages":
+                exchange = single_exchange(get_field(row.obj, spec.messages_field))
+            else:
+                exchange = prompt_completion(get_field(row.obj, "prompt"), get_field(row.obj, "completion"))
+        except Unfit as exc:
+            report.unfit[exc.kind] = report.unfit.get(exc.kind, 0) + 1
+            report.note(exc.kind, row.where, str(exc))
+            continue
+        except FieldError as exc:
+            field_name = spec.messages_field if spec.format == "messages" else "prompt/completion"
+            raise ImportFieldError(f"{row.where}: {exc}; the {spec.format} format reads '{field_name}'") from None
+        obj = {**row.obj, CHAT_QUESTION: exchange.question, CHAT_ANSWER: exchange.answer, CHAT_SYSTEM: exchange.system}
+        flat.append(Row(row.where, obj))
+    return spec.model_copy(update={"question_field": CHAT_QUESTION, "completion_field": CHAT_ANSWER}), flat
+
+
+def _row_value(obj: dict[str, Any], column: str | None, default: str | None) -> str:
+    """A per-row label (teacher, style) from ``column`` when given and set, else ``default``."""
+    value = get_field(obj, column) if column else None
+    if value is None or not str(value).strip():
+        if default is None:
+            raise FieldError(f"field '{column}' is empty")
+        return default
+    return str(value).strip()
+
+
 def _completions(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if v is not None]
@@ -165,14 +207,17 @@ def import_paths(
     """
     index = QuestionIndex(questions)
     report = ImportReport(source=spec.label, files=list(spec.files), rows=len(rows))
+    spec, rows = flatten_chat_rows(spec, rows, report)
     paths: list[Path] = []
-    samples: Counter[str] = Counter()
+    samples: Counter[tuple[str, str, str]] = Counter()
     for row in rows:
         try:
             question, looked_up = join_row(spec, row, index)
             texts = _completions(get_field(row.obj, spec.completion_field))
             result = get_field(row.obj, spec.result_field) if spec.result_field else None
             dump_choices = _dump_choices(spec, row.obj)
+            teacher = _row_value(row.obj, spec.teacher_field, spec.teacher)
+            style = _row_value(row.obj, spec.style_field, spec.style)
         except FieldError as exc:
             if not spec.skip_incomplete:
                 raise ImportFieldError(f"{row.where}: {exc}; map the field with the source's *_field setting") from None
@@ -206,6 +251,8 @@ def import_paths(
         for raw in texts:
             text = cut_after(raw, spec.cut_after) if spec.cut_after else raw.strip()
             meta: dict[str, Any] = {**spec.meta, "row": row.where}
+            if row.obj.get(CHAT_SYSTEM):
+                meta["system"] = row.obj[CHAT_SYSTEM]
             if text != raw.strip():
                 report.trimmed += 1
                 meta["trimmed_chars"] = len(raw.strip()) - len(text)
@@ -221,7 +268,7 @@ def import_paths(
                 text, value = evaluate_answer_expression(text)
                 if value is not None:
                     meta["appended"] = [f"value of the stated answer expression: {value}"]
-            if spec.is_program:
+            if is_program_style(style):
                 text, appended = _program_text(text, spec, result, task, question)
                 if appended:
                     meta["appended"] = appended
@@ -232,9 +279,9 @@ def import_paths(
                 Path(
                     question_id=question.id,
                     task=question.task,
-                    style=spec.style,
-                    sample=spec.sample_offset + samples[question.id],
-                    teacher=spec.teacher,
+                    style=style,
+                    sample=spec.sample_offset + samples[question.id, style, teacher],
+                    teacher=teacher,
                     backend="import",
                     prompt=task.prompt(question),
                     text=text,
@@ -243,8 +290,8 @@ def import_paths(
                     meta=meta,
                 )
             )
-            samples[question.id] += 1
+            samples[question.id, style, teacher] += 1
             report.imported += 1
             report.correct += int(correct)
-    report.questions = len(samples)
+    report.questions = len({qid for qid, _, _ in samples})
     return ImportResult(paths, report)

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import track
 from rich.table import Table
 
@@ -21,6 +22,7 @@ from qrdistill.importing.importer import ImportReport, import_paths
 from qrdistill.importing.spec import ImportConfig, RowMapping, SourceSpec
 from qrdistill.importing.splits import assign_splits, mapped_rows, split_rows
 from qrdistill.jsonl import RecordError, read_records, write_atomic, write_json, write_records
+from qrdistill.output import keep_words
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 from qrdistill.tasks import get_task
@@ -112,14 +114,14 @@ def report_markdown(cfg: ImportConfig, split: dict[str, Any] | None, reports: li
     if split is not None:
         lines += [f"Split: `{split['name']}`: " + ", ".join(f"{k} {v}" for k, v in split["counts"].items()), ""]
     lines += [
-        "| source | rows | completions | imported | correct | questions | unjoined | ambiguous | eval split | incomplete | empty | trimmed | letters remapped |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| source | rows | completions | imported | correct | questions | unjoined | ambiguous | eval split | incomplete | unfit | empty | trimmed | letters remapped |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in reports:
         acc = f"{r.correct} ({100 * r.correct / r.imported:.1f}%)" if r.imported else "0"
         lines.append(
             f"| {r.source} | {r.rows} | {r.completions} | {r.imported} | {acc} | {r.questions} | {r.unjoined} | {r.ambiguous} "
-            f"| {r.eval_split} | {r.incomplete} | {r.empty} | {r.trimmed} | {r.letters_remapped} |"
+            f"| {r.eval_split} | {r.incomplete} | {_unfit(r)} | {r.empty} | {r.trimmed} | {r.letters_remapped} |"
         )
     for r in reports:
         for kind, examples in r.examples.items():
@@ -128,20 +130,26 @@ def report_markdown(cfg: ImportConfig, split: dict[str, Any] | None, reports: li
     return "\n".join(lines) + "\n"
 
 
-def _summary_table(reports: list[ImportReport]) -> Table:
-    table = Table(title="import")
-    for col in ("source", "imported", "correct", "questions", "unjoined", "eval split", "trimmed"):
-        table.add_column(col)
+def _unfit(report: ImportReport) -> str:
+    """Chat rows that did not fit, by reason: ``multi_turn 2, tool_call 1`` (``0`` for none)."""
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(report.unfit.items())) or "0"
+
+
+def _summary_table(reports: list[ImportReport], width: int) -> Table:
+    table = Table(title="import (details: the report .md)")
+    for col in ("source", "imported", "correct", "unjoined", "eval split", "unfit"):
+        table.add_column(col, justify="left" if col in ("source", "unfit") else "right")
     for r in reports:
-        table.add_row(r.source, str(r.imported), str(r.correct), str(r.questions), str(r.unjoined), str(r.eval_split), str(r.trimmed))
-    return table
+        table.add_row(escape(r.source), str(r.imported), str(r.correct), str(r.unjoined), str(r.eval_split), _unfit(r))
+    return keep_words(table, width)
 
 
 def _write_report(base: FsPath, cfg: ImportConfig, split: dict[str, Any] | None, reports: list[ImportReport], console: Console | None) -> dict[str, Any]:
     summary = {"task": cfg.task, "train_split": cfg.train_split, "split": split, "sources": [r.to_dict() for r in reports]}
     write_json(base.with_name(base.name + ".json"), summary)
     write_atomic(base.with_name(base.name + ".md"), report_markdown(cfg, split, reports))
-    (console or Console()).print(_summary_table(reports))
+    console = console or Console()
+    console.print(_summary_table(reports, console.width))
     return summary
 
 

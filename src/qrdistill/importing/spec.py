@@ -14,6 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 JoinMode = Literal["id", "text", "index"]
 EvalPolicy = Literal["refuse", "drop", "keep"]
+Format = Literal["fields", "messages", "prompt-completion"]
+
+
+def is_program_style(style: str) -> bool:
+    """Whether paths of ``style`` are programs (``program`` or ``program_*``)."""
+    return style == "program" or style.startswith("program_")
 
 
 class RowMapping(BaseModel):
@@ -35,6 +41,8 @@ class RowMapping(BaseModel):
     """Where the records are inside a JSON document (``examples``, ``outputs``, ``results``)."""
     aligned_files: list[str] = Field(default_factory=list)
     """Files whose row i holds the question of row i (for lists of bare completions)."""
+    dataset_split: str = "train"
+    """Split to read from a source with several: a hub dataset (``hf:owner/name``) or a saved DatasetDict."""
 
 
 class SplitPart(RowMapping):
@@ -58,10 +66,20 @@ class SplitSpec(BaseModel):
 class SourceSpec(RowMapping):
     """One teacher dump and how its fields map to a Path."""
 
-    teacher: str
-    """The model that wrote the completions, recorded on every path."""
+    format: Format = "fields"
+    """``fields``: the question and completion are the fields named below. ``messages``: a list of
+    chat turns (``messages_field``); the user turn is the question, the last assistant turn the path.
+    ``prompt-completion``: TRL's ``prompt``/``completion`` columns, strings or lists of turns."""
+    messages_field: str = "messages"
+    """Column of the turns in the ``messages`` format (``conversations`` in ShareGPT data)."""
+    teacher: str | None = None
+    """The model that wrote the completions, recorded on every path (or give ``teacher_field``)."""
+    teacher_field: str | None = None
+    """Column naming each row's teacher (overrides ``teacher``)."""
     style: str = "cot"
     """Reasoning style recorded on every path (``cot``, ``program``, ...). ``program`` texts are code."""
+    style_field: str | None = None
+    """Column naming each row's style (overrides ``style``)."""
     completion_field: str = "completion"
     """Field with the teacher's text; a list value expands into several samples. ``_value`` for a
     list of strings."""
@@ -89,15 +107,18 @@ class SourceSpec(RowMapping):
     eval_policy: EvalPolicy | None = None
     """Rows of evaluation questions: refuse (error), drop (count) or keep; default: the config's."""
 
-    @property
-    def label(self) -> str:
-        """``teacher/style``: how reports name this source."""
-        return f"{self.teacher}/{self.style}"
+    @model_validator(mode="after")
+    def _has_teacher(self) -> SourceSpec:
+        if self.teacher is None and self.teacher_field is None:
+            raise ValueError("give 'teacher' (the model that wrote the completions) or 'teacher_field' (a column naming it)")
+        return self
 
     @property
-    def is_program(self) -> bool:
-        """Whether completions are programs (style ``program`` or ``program_*``)."""
-        return self.style == "program" or self.style.startswith("program_")
+    def label(self) -> str:
+        """``teacher/style`` (``[column]`` for a value read per row): how reports name this source."""
+        teacher = f"[{self.teacher_field}]" if self.teacher_field else self.teacher
+        style = f"[{self.style_field}]" if self.style_field else self.style
+        return f"{teacher}/{style}"
 
 
 class ImportConfig(BaseModel):

@@ -17,10 +17,11 @@ from typing import Any
 from qrdistill.importing.fields import FieldError
 from qrdistill.importing.importer import ImportFieldError, join_row
 from qrdistill.importing.join import QuestionIndex
+from qrdistill.importing.sources import read_source_rows
 from qrdistill.importing.spec import RowMapping, SplitPart, SplitSpec
 from qrdistill.jsonl import RecordError
 from qrdistill.records import Question
-from qrdistill.tasks.readers import Row, read_rows
+from qrdistill.tasks.readers import Row
 
 UNASSIGNED = "unassigned"
 """Split of gold questions that a published split does not list (never used for training)."""
@@ -32,9 +33,10 @@ class SplitError(ValueError):
 
 def mapped_rows(mapping: RowMapping) -> list[Row]:
     """The rows of a mapping's files, with an index-aligned file merged in when given."""
-    rows = read_rows(mapping.files, records_key=mapping.records_key)
+    rows = read_source_rows(mapping.files, split=mapping.dataset_split, records_key=mapping.records_key)
     if mapping.aligned_files:
-        rows = align_rows(rows, read_rows(mapping.aligned_files, records_key=mapping.records_key), ", ".join(mapping.aligned_files))
+        aligned = read_source_rows(mapping.aligned_files, split=mapping.dataset_split, records_key=mapping.records_key)
+        rows = align_rows(rows, aligned, ", ".join(mapping.aligned_files))
     return rows
 
 

@@ -7,11 +7,15 @@ from typing import Annotated
 
 import typer
 
+from qrdistill.output import Json, Quiet, stage_output
+
 
 def run_command(
     config: Annotated[FsPath, typer.Option("--config", "-c", help="Run config YAML (see configs/grid.yaml).")],
     run_dir: Annotated[FsPath | None, typer.Option("--run", help="Run directory (overrides the config's run_dir).")] = None,
     seeds: Annotated[int | None, typer.Option(help="Use seeds 0..N-1 instead of the config's seeds.")] = None,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Run tasks → generate → filter → train (method × seed) → eval → report, resuming finished stages."""
     from qrdistill.config import load_config
@@ -22,8 +26,10 @@ def run_command(
         cfg = cfg.model_copy(update={"run_dir": str(run_dir)})
     if seeds is not None:
         cfg = cfg.model_copy(update={"seeds": list(range(seeds))})
-    report = run_pipeline(cfg)
-    typer.echo(f"report: {report}")
+    with stage_output(quiet, as_json) as output:
+        report = run_pipeline(cfg)
+        output.summary = {"run_dir": cfg.run_dir, "report": str(report), "results": str(report.with_name("results.json"))}
+        typer.echo(f"report: {report}")
 
 
 def compare_command(

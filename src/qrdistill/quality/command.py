@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.output import Json, Quiet, stage_output
+
 
 def filter_command(
     in_path: Annotated[FsPath, typer.Option("--in", help="Path records (JSONL) from `qrdistill generate` or `import`.")],
@@ -29,17 +31,26 @@ def filter_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed for judge sampling.")] = 0,
     keep_unverifiable_programs: Annotated[bool, typer.Option("--keep-unverifiable-programs", help="Keep Program paths whose code could not be verified (no code, a module the sandbox lacks, no sandbox on this machine) instead of dropping them.")] = False,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="An input without paths is not an error (it writes empty outputs).")] = False,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Filter teacher paths; print the funnel per task and style.
 
     >>> # qrdistill filter --in paths.jsonl --out filtered.jsonl --kept-only kept.jsonl --questions q.jsonl
     """
     # Imported here so that `qrdistill --help` does not load matplotlib or a judge backend.
+    from qrdistill.jsonl import read_records
     from qrdistill.quality.cli_run import run_filter_cli
+    from qrdistill.records import Path
 
-    run_filter_cli(
-        in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,
-        base_url=base_url, verifiers=verifiers, on_unknown=on_unknown, votes=votes, cache=cache, rubric=rubric,
-        funnel_png=funnel_png, seed=seed, keep_unverifiable_programs=keep_unverifiable_programs,
-        allow_empty=allow_empty,
-    )
+    with stage_output(quiet, as_json) as output:
+        run_filter_cli(
+            in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,
+            base_url=base_url, verifiers=verifiers, on_unknown=on_unknown, votes=votes, cache=cache, rubric=rubric,
+            funnel_png=funnel_png, seed=seed, keep_unverifiable_programs=keep_unverifiable_programs,
+            allow_empty=allow_empty,
+        )
+        if as_json:
+            filtered = read_records(out, Path)
+            output.summary = {"out": str(out), "kept_only": str(kept_only) if kept_only else None, "paths": len(filtered),
+                              "kept": sum(p.verdict is not None and p.verdict.kept for p in filtered)}

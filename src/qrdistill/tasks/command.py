@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qrdistill.jsonl import RecordError, iter_json_lines, write_records
+from qrdistill.output import keep_words
 from qrdistill.records import Question
 from qrdistill.tasks.base import Task
 from qrdistill.tasks.registry import get_task, task_names
@@ -35,7 +36,7 @@ def list_command() -> None:
     for name in task_names():
         task = get_task(name)
         table.add_row(name, task.answer_kind, task.answer_cue)
-    console.print(table)
+    console.print(keep_words(table, console.width))
 
 
 @tasks_app.command("load")

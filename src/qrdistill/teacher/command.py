@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.output import Json, Quiet, stage_output
+
 
 def generate_command(
     task: Annotated[str, typer.Option("--task", help="Task name (see `qrdistill tasks list`).")],
@@ -34,6 +36,8 @@ def generate_command(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size (hf backend).")] = 8,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use only the first N questions.")] = None,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="A questions file without questions is not an error (it writes an empty output).")] = False,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Generate teacher paths: one Path record per (question, style, sample)."""
     from qrdistill.tasks import get_task
@@ -69,8 +73,11 @@ def generate_command(
         if not allow_empty:
             raise typer.Exit(code=1)
     cache_path = cache if cache is not None else out.with_suffix(".cache.jsonl")
-    paths = generate_paths(questions, task_obj, settings, out, cache_path)
-    failed = sum(p.status == "failed" for p in paths)
+    with stage_output(quiet, as_json) as output:
+        paths = generate_paths(questions, task_obj, settings, out, cache_path)
+        failed = sum(p.status == "failed" for p in paths)
+        output.summary = {"out": str(out), "questions": len(questions), "paths": len(paths), "failed": failed,
+                          "correct": sum(bool(p.correct) for p in paths)}
     if failed:
         typer.echo(f"{failed} of {len(paths)} calls failed (reasons in the 'error' field of {out}); "
                    "run the same command again to retry only those.", err=True)

@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from qrdistill.output import keep_words
 from qrdistill.records import Path
 from qrdistill.teacher.backends.base import ChatResult
 
@@ -121,6 +122,6 @@ def print_summary(console: Console, rows: list[StyleSummary], cached: int, out_p
         rate = "-" if r.correct_rate is None else f"{r.correct_rate:.1%} ({r.correct}/{r.ok})"
         failed = f"[red]{r.failed}[/]" if r.failed else "0"
         table.add_row(r.style, str(r.paths), str(r.ok), failed, rate, f"{r.tokens:,}", end_section=r.style != "all" and r is rows[-2])
-    console.print(table)
+    console.print(keep_words(table, console.width))
     total = rows[-1]
     console.print(f"{total.paths} paths -> {out_path} ({cached} reused from the cache, {total.failed} failed)")

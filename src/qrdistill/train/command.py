@@ -18,6 +18,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.output import Json, Quiet, stage_output
+
 
 def train_command(
     config: Annotated[FsPath, typer.Option("--config", "-c", help="YAML with TrainConfig fields (top level or under 'train:'), or a run config.")],
@@ -28,6 +30,8 @@ def train_command(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for data order, gates, dropout and init.")] = None,
     max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Optimizer steps (overrides num_train_epochs).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the latest checkpoint in output_dir.")] = False,
+    quiet: Quiet = False,
+    as_json: Json = False,
 ) -> None:
     """Train the students on kept paths (Stages C+D, or a baseline / ablation method)."""
     from qrdistill.train.cli_config import resolve_inputs
@@ -35,7 +39,10 @@ def train_command(
     from qrdistill.train.trainer import train
 
     overrides = {"method": method, "output_dir": output_dir, "seed": seed, "max_steps": max_steps}
-    cfg, paths, question_map = resolve_inputs(config, kept, questions, overrides)
-    result = train(cfg, paths, question_map, resume=resume)
-    typer.echo(f"adapters: {', '.join(f'{k}={v}' for k, v in result.adapters.items())}")
-    typer.echo(f"metrics: {result.metrics}")
+    with stage_output(quiet, as_json) as output:
+        cfg, paths, question_map = resolve_inputs(config, kept, questions, overrides)
+        result = train(cfg, paths, question_map, resume=resume)
+        output.summary = {"output_dir": str(result.output_dir), "adapters": {k: str(v) for k, v in result.adapters.items()},
+                          "metrics": str(result.metrics), "steps": result.steps, "train_seconds": result.train_seconds}
+        typer.echo(f"adapters: {', '.join(f'{k}={v}' for k, v in result.adapters.items())}")
+        typer.echo(f"metrics: {result.metrics}")
