@@ -16,7 +16,8 @@ its output exists, so a rerun resumes:
         config.yaml                        its TrainConfig
         students/{student}/                the student's LoRA adapter (what eval loads)
         router.pt, peer.pt                 router and peer-teaching weights (methods that use them)
-        metrics.jsonl, routing.jsonl       per-step losses and gate rates
+        metrics.jsonl, routing.jsonl       per-step losses; per-epoch gate rates, routing sets and answer gains
+        routed.jsonl                       the students each path was last sent to
         checkpoints/step-NNNNNN/           resume points (the latest ones)
         cache/path_embeddings.pt           the router's frozen path embeddings
         done.json                          adapters and seconds, once finished (pipeline only)

@@ -15,6 +15,7 @@ from qrdistill.export.dataset import export_paths
 from qrdistill.jsonl import write_records
 from qrdistill.records import JudgeResult, Path, Question, Verdict, VerifierResult
 from qrdistill.tasks import get_task
+from qrdistill.teacher.styles import load_styles, prompt_for
 
 PROVENANCE = {"question_id", "task", "teacher", "style", "sample", "answer", "gold", "verdict"}
 # Columns as the trainers document them (TRL: dataset formats; LLaMA-Factory: data/README.md).
@@ -54,7 +55,8 @@ def test_trl_exports_load_with_the_documented_columns_and_provenance(tmp_path, p
         data = datasets.load_dataset(kind, data_files=str(tmp_path / container), split="train")
     assert set(data.column_names) == TRL_COLUMNS[fmt] | PROVENANCE
     first = data[0]
-    prompt = get_task("gsm8k").prompt(questions["q0"])
+    prompt = prompt_for(get_task("gsm8k"), questions["q0"], "cot", load_styles())  # the style prompt training uses
+    assert "Let's think step by step" in prompt
     if fmt == "messages":
         assert first["messages"] == [{"role": "user", "content": prompt}, {"role": "assistant", "content": paths[0].text}]
     elif fmt == "prompt-completion":
@@ -88,7 +90,7 @@ def test_llama_factory_export_registers_its_file_in_dataset_info(tmp_path, paths
         assert turns[1][tags["content_tag"]] == paths[0].text
     else:
         assert "formatting" not in entry  # alpaca is LLaMA-Factory's default
-        assert (row["instruction"], row["input"], row["output"]) == (get_task("gsm8k").prompt(questions["q0"]), "", paths[0].text)
+        assert (row["instruction"], row["input"], row["output"]) == (prompt_for(get_task("gsm8k"), questions["q0"], "cot", load_styles()), "", paths[0].text)
 
 
 def test_single_path_method_exports_one_path_per_question(tmp_path, paths, questions):
@@ -114,3 +116,25 @@ def test_a_path_of_an_unknown_question_names_the_path(tmp_path, paths, questions
     del questions["q2"]
     with pytest.raises(ValueError, match=r"path q2\|cot\|0\|teacher-a: question 'q2' is not among the 2 questions"):
         export_paths(paths, questions, "messages", tmp_path / "x.jsonl")
+
+
+def test_routed_to_exports_what_the_router_last_sent_one_student(tmp_path, paths, questions):
+    run = tmp_path / "run"
+    write_records(run / "filtered.jsonl", paths)
+    write_records(run / "questions" / "gsm8k.train.jsonl", list(questions.values()))
+    train = run / "train" / "qr_distill" / "seed0"
+    kept = [p for p in paths if p.status == "ok" and p.verdict.kept]
+    write_records(train / "routed.jsonl", [{"key": p.key, "epoch": 2, "students": ["smol"] if p.style == "cot" else ["smol", "gemma"]}
+                                            for p in kept])
+    runner = CliRunner()
+    app = typer.Typer()
+    app.command()(export_command)
+    out = tmp_path / "gemma.jsonl"
+    result = runner.invoke(app, ["--run", str(run), "--routed-to", "gemma", "--train-dir", str(train), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted((r["question_id"], r["style"]) for r in rows) == [("q1", "program"), ("q2", "program")]
+    missing = runner.invoke(app, ["--run", str(run), "--routed-to", "llama", "--train-dir", str(train), "--out", str(out)])
+    assert missing.exit_code != 0 and "no path was routed to 'llama'" in str(missing.exception)
+    alone = runner.invoke(app, ["--run", str(run), "--routed-to", "gemma", "--out", str(out)])
+    assert alone.exit_code != 0 and "go together" in alone.output

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qrdistill.evaluate.results import RunResult
+from qrdistill.output import keep_words
 
 
 def print_eval_table(rows: Sequence[RunResult], console: Console | None = None) -> None:
@@ -21,4 +22,5 @@ def print_eval_table(rows: Sequence[RunResult], console: Console | None = None) 
     for r in rows:
         table.add_row(r.method, str(r.seed), r.student, r.task, str(r.n), f"{100 * r.accuracy:.1f}",
                       f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]")
-    (console or Console()).print(table)
+    console = console or Console()
+    console.print(keep_words(table, console.width))

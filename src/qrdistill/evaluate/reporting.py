@@ -21,6 +21,7 @@ from qrdistill.evaluate.report import METHOD_ORDER, accuracy_table, build_report
 from qrdistill.evaluate.results import RunResult, write_results
 from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_gains, read_routing_rates, routing_table
 from qrdistill.jsonl import read_records, write_atomic
+from qrdistill.output import keep_words
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 
@@ -87,7 +88,7 @@ def print_summary(runs: list[RunResult], cfg: RunConfig) -> None:
         table.add_column(s, justify="right")
     for m in methods:
         table.add_row(m, *[avgs[(m, s)].fmt() if (m, s) in avgs else "—" for s in students])
-    console.print(table)
+    console.print(keep_words(table, console.width))
 
 
 def _styles_section(cfg: RunConfig, runs: Sequence[RunResult]) -> str | None:

@@ -3,6 +3,7 @@
     qrdistill export --run runs/demo --format messages --out kept.messages.jsonl
     qrdistill export --in filtered.jsonl --questions q.jsonl --format prompt-completion --out kept_trl/
     qrdistill export --run runs/demo --format sharegpt --out llamafactory_data/ --name demo_kept
+    qrdistill export --run runs/demo --routed-to gemma3 --train-dir runs/demo/train/qr_distill/seed0 --out gemma3.jsonl
     qrdistill export-student --train-dir runs/demo/train/qr_distill/seed0 --out exported/
 """
 
@@ -26,10 +27,12 @@ def export_command(
     questions: Annotated[Optional[list[FsPath]], typer.Option("--questions", help="Question JSONL the paths refer to (repeatable).")] = None,
     method: Annotated[str, typer.Option("--method", help="Export the paths this training method uses (qr_distill: the kept ones).")] = "qr_distill",
     name: Annotated[str, typer.Option("--name", help="LLaMA-Factory dataset name (its dataset_info.json key and file stem).")] = "qrdistill",
+    routed_to: Annotated[Optional[str], typer.Option("--routed-to", help="Only the paths the router last sent to this student (needs --train-dir).")] = None,
+    train_dir: Annotated[Optional[FsPath], typer.Option("--train-dir", help="A training output dir whose routed.jsonl --routed-to reads.")] = None,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
-    """Write the kept paths as a dataset other trainers read directly, with provenance columns."""
+    """Write the kept paths (or those routed to one student) as a dataset other trainers read directly, with provenance columns."""
     from qrdistill.export.dataset import export_paths
     from qrdistill.jsonl import read_records
     from qrdistill.records import Path, Question
@@ -41,9 +44,16 @@ def export_command(
         questions = questions or sorted((run.root / "questions").glob("*.jsonl"))
     if in_path is None or not questions:
         raise typer.BadParameter("give --run DIR, or --in PATHS.jsonl and --questions QUESTIONS.jsonl")
+    if (routed_to is None) != (train_dir is None):
+        raise typer.BadParameter("--routed-to and --train-dir go together: the student, and the training whose routing to follow")
     with stage_output(quiet, as_json) as output:
         by_id = {q.id: q for f in questions for q in read_records(f, Question)}
-        result = export_paths(read_records(in_path, Path), by_id, data_format, out, method=method, name=name)
+        paths = read_records(in_path, Path)
+        if train_dir is not None:
+            from qrdistill.export.dataset import routed_paths
+
+            paths = routed_paths(paths, train_dir, routed_to)
+        result = export_paths(paths, by_id, data_format, out, method=method, name=name)
         output.summary = result.summary()
         left = ", ".join(f"{n} {why}" for why, n in result.left_out.items()) or "none"
         typer.echo(f"{result.rows} paths ({data_format}) -> {result.out}; left out: {left}"

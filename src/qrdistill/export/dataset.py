@@ -1,7 +1,9 @@
 """Kept paths -> a dataset another trainer reads directly (``qrdistill export``).
 
 Which paths: the ones ``method`` trains on (``train.methods.select_paths``; ``qr_distill``: the
-filter's kept paths). Prompts are ``task.prompt(question)``, the prompt our students are trained on.
+filter's kept paths; ``routed_paths`` narrows them to what the router sent one student). Prompts are
+the path's style prompt (``teacher.styles.prompt_for``, the plain task prompt for a style without a
+template): the prompt our students are trained on.
 
 Where (``out``):
 
@@ -28,6 +30,7 @@ from qrdistill.export.rows import FORMATS, LLAMA_FACTORY_FORMATS, dataset_info_e
 from qrdistill.jsonl import RecordError, write_json, write_records
 from qrdistill.records import Path, Question
 from qrdistill.tasks import get_task
+from qrdistill.teacher.styles import Style, load_styles, prompt_for
 from qrdistill.train.methods import select_paths
 
 
@@ -62,12 +65,15 @@ def _left_out(paths: Sequence[Path], chosen: Sequence[Path]) -> dict[str, int]:
     return counts
 
 
-def export_rows(paths: Sequence[Path], questions: Mapping[str, Question], fmt: str, method: str = "qr_distill") -> tuple[list[dict[str, Any]], list[Path]]:
-    """The rows of the paths ``method`` trains on, and those paths."""
+def export_rows(paths: Sequence[Path], questions: Mapping[str, Question], fmt: str, method: str = "qr_distill",
+                styles: Mapping[str, Style] | None = None) -> tuple[list[dict[str, Any]], list[Path]]:
+    """The rows of the paths ``method`` trains on, and those paths; ``styles``: the style templates
+    (default: the built-in ones)."""
     from qrdistill.students.encoding import format_prompt  # imports torch: only when exporting
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    templates = load_styles() if styles is None else styles
     chosen = select_paths(paths, method)
     rows = []
     for path in chosen:
@@ -75,7 +81,7 @@ def export_rows(paths: Sequence[Path], questions: Mapping[str, Question], fmt: s
         if question is None:
             raise RecordError(f"path {path.key}: question {path.question_id!r} is not among the {len(questions)} questions given; "
                               "pass the Question file(s) the paths refer to (--questions)")
-        prompt = get_task(question.task).prompt(question)
+        prompt = prompt_for(get_task(question.task), question, path.style, templates)
         rows.append(export_row(fmt, prompt, format_prompt(None, prompt, chat_template=False), path, question.gold))  # type: ignore[arg-type]
     return rows, chosen
 
@@ -104,6 +110,23 @@ def _add_dataset_info(folder: FsPath, name: str, entry: dict[str, Any]) -> FsPat
     info[name] = entry
     write_json(info_path, info)
     return info_path
+
+
+def routed_paths(paths: Sequence[Path], train_dir: str | os.PathLike[str], student: str) -> list[Path]:
+    """The ``paths`` whose last routing in ``train_dir`` (its routed.jsonl) included ``student``.
+
+    >>> routed_paths(read_records("run/filtered.jsonl", Path), "run/train/qr_distill/seed0", "gemma3")
+    """
+    from qrdistill.jsonl import iter_json_lines
+
+    file = FsPath(train_dir) / "routed.jsonl"
+    if not file.exists():
+        raise RecordError(f"{file} not found: --train-dir must be a finished training output dir (train/<method>/seed<N> of a run)")
+    routes = {obj["key"]: obj["students"] for _, obj in iter_json_lines(file)}
+    known = {name for members in routes.values() for name in members}
+    if student not in known:
+        raise RecordError(f"{file}: no path was routed to {student!r}; the students there are {sorted(known)}")
+    return [p for p in paths if student in routes.get(p.key, ())]
 
 
 def export_paths(

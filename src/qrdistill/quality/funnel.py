@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from qrdistill.output import keep_words
 from qrdistill.records import Path, Question
 
 STAGES = ("generated", "answer_correct", "verifiers", "judge", "kept")
@@ -87,7 +88,8 @@ def funnel_table(f: dict[str, Any]) -> Table:
 
 def print_funnel(f: dict[str, Any], console: Console | None = None) -> None:
     """Print the funnel table."""
-    (console or Console()).print(funnel_table(f))
+    console = console or Console()
+    console.print(keep_words(funnel_table(f), console.width))
 
 
 def plot_funnel(f: dict[str, Any], png_path: str | os.PathLike[str]) -> FsPath:

@@ -44,6 +44,7 @@ from rich.table import Table
 from tqdm.auto import tqdm
 
 from qrdistill.jsonl import Appender, iter_json_lines, write_atomic, write_records
+from qrdistill.output import keep_words
 from qrdistill.records import Path, Question
 from qrdistill.routing.embed import default_encoder_dir, embed_texts
 from qrdistill.routing.objective import rate_regulariser, router_loss, usefulness_targets
@@ -51,10 +52,10 @@ from qrdistill.routing.reward import answer_nll
 from qrdistill.routing.router import Gates, Router, fixed_gates, pattern_gates, random_gates, sample_gates
 from qrdistill.routing.state import N_FEATURES, StudentState
 from qrdistill.students import Student, load_student
+from qrdistill.teacher.styles import load_styles
 from qrdistill.train import checkpoint as ckpt
 from qrdistill.train.alignment import pool_spans
 from qrdistill.train.config import TrainConfig
-from qrdistill.teacher.styles import load_styles
 from qrdistill.train.data import BareCue, Example, build_bare_cues, build_examples, epoch_batches
 from qrdistill.train.losses import distill_loss, per_example_sum
 from qrdistill.train.methods import Method, get_method, select_paths
@@ -74,6 +75,8 @@ from qrdistill.train.sharding import (
 )
 
 log = logging.getLogger(__name__)
+ROUTED = "routed.jsonl"
+"""One line per training path: the students its last routing decision sent it to (``{"key", "epoch", "students"}``)."""
 
 
 @dataclass
@@ -114,6 +117,8 @@ class _Run:
     """[questions, S] each student's NLL of each question's answer after the bare cue (refreshed every epoch)."""
     step: int = 0
     micro: int = 0
+    last_routes: dict[str, list[Any]] | None = None
+    """Path key -> [epoch, students it was last sent to]: each path's latest routing (routed.jsonl)."""
     routing_counts: dict[str, Any] | None = None
     """This epoch so far: per source, hard-gate sums per student + the path count (``rates``), answer-gain
     sums and counts per student (``gains``); the count of each set of students paths went to (``patterns``)."""
@@ -334,13 +339,20 @@ def routing_sources(paths: Sequence[Path]) -> list[str]:
     return [f"{p.teacher} / {p.style}" if several else p.style for p in paths]
 
 
-def _count_routing(run: _Run, out: _StepOut, source_ids: torch.Tensor, sources: Sequence[str], accelerator: Accelerator) -> None:
-    """Add a micro-batch (all processes) to this epoch's routing counters (``_Run.routing_counts``)."""
-    hard, ids = accelerator.gather(out.gates.hard.detach()), accelerator.gather(source_ids)
+def _count_routing(run: _Run, out: _StepOut, index: torch.Tensor, keys: Sequence[str], source_ids: Sequence[int],
+                   sources: Sequence[str], epoch: int, accelerator: Accelerator) -> None:
+    """Add a micro-batch (all processes) to this epoch's routing counters (``_Run.routing_counts``) and
+    record where each of its paths went (``_Run.last_routes``); ``index``: the batch's example indices."""
+    hard, index = accelerator.gather(out.gates.hard.detach()), accelerator.gather(index).tolist()
     gains, known = accelerator.gather(out.gains), accelerator.gather(out.known)
     names = [s.name for s in run.students]
+    routes = run.last_routes if run.last_routes is not None else {}
+    for row, i in zip(hard.tolist(), index):
+        routes[keys[i]] = [epoch, [names[s] for s, g in enumerate(row) if g > 0]]
+    run.last_routes = routes
+    ids = [source_ids[i] for i in index]
     counts = run.routing_counts if run.routing_counts is not None else {"rates": {}, "gains": {}, "patterns": {}}
-    for row, source_id, gain, has in zip(hard.tolist(), ids.tolist(), gains.tolist(), known.tolist()):
+    for row, source_id, gain, has in zip(hard.tolist(), ids, gains.tolist(), known.tolist()):
         source = sources[source_id]
         rates = counts["rates"].setdefault(source, [0.0] * (len(row) + 1))
         value = counts["gains"].setdefault(source, [0.0] * (2 * len(row)))
@@ -402,7 +414,8 @@ def _save_checkpoint(run: _Run, config: TrainConfig, accelerator: Accelerator, f
         torch.save(trainable, stage / "trainable.pt")
         torch.save({"optimizers": optimizers, "schedulers": [s.state_dict() for s in run.schedulers]}, stage / "optim.pt")
         ckpt.write_json(stage / "trainer.json", {"step": run.step, "micro": run.micro, "world": accelerator.num_processes,
-                                                  "routing_counts": run.routing_counts, "fingerprint": fingerprint})
+                                                  "routing_counts": run.routing_counts, "last_routes": run.last_routes,
+                                                  "fingerprint": fingerprint})
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         ckpt.publish(out, run.step, config.save_total_limit)
@@ -434,12 +447,14 @@ def _resume(run: _Run, config: TrainConfig, accelerator: Accelerator, fingerprin
     for sched, saved in zip(run.schedulers, optim["schedulers"]):
         sched.load_state_dict(saved)
     run.step, run.micro, run.routing_counts = meta["step"], meta["micro"], meta["routing_counts"]
+    run.last_routes = meta.get("last_routes")
     ckpt.restore_rng(torch.load(found / f"rng-{accelerator.process_index}.pt", weights_only=False), run.gate_generator)
     return True
 
 
 def _save_outputs(run: _Run, method: Method, config: TrainConfig, out: FsPath, weights: list[dict[str, torch.Tensor] | None]) -> dict[str, FsPath]:
-    """Adapters under students/<name>/ (staged, then renamed); router.pt and peer.pt when the method uses them.
+    """Adapters under students/<name>/ (staged, then renamed); router.pt and peer.pt when the method uses
+    them; routed.jsonl (where each path last went).
 
     ``weights``: per student, its gathered state dict when sharded, else None (saved from the model).
     """
@@ -458,6 +473,8 @@ def _save_outputs(run: _Run, method: Method, config: TrainConfig, out: FsPath, w
     if method.peer:
         peer = {"state_dict": run.peer.state_dict(), "hidden_sizes": [s.hidden_size for s in run.students], "shared_dim": config.shared_dim, "students": names}
         ckpt.save_torch_atomic(peer, out / "peer.pt")
+    routes = sorted((run.last_routes or {}).items())
+    write_records(out / ROUTED, [{"key": key, "epoch": epoch, "students": members} for key, (epoch, members) in routes])
     return adapters
 
 
@@ -469,7 +486,8 @@ def _summary(run: _Run, last: dict[str, float], seconds: float, tokens: dict[str
     for s in run.students:
         table.add_row(s.name, f"{last.get(f'ce/{s.name}', float('nan')):.3f}", f"{last.get(f'rate/{s.name}', float('nan')):.2f}",
                       f"{tokens[s.name] / max(seconds, 1e-9):.0f}", f"{resident[s.name] / 2**20:.0f}")
-    Console(stderr=True).print(table)
+    console = Console(stderr=True)
+    console.print(keep_words(table, console.width))
 
 
 def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Question], resume: bool = False) -> TrainResult:
@@ -547,6 +565,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     accelerator.wait_for_everyone()
 
     lengths = [e.length for e in examples]
+    keys = [e.path.key for e in examples]
     labels = routing_sources([e.path for e in examples])
     sources = sorted(set(labels))
     source_ids = [sources.index(label) for label in labels]
@@ -580,7 +599,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
             mine = batches[position][rank * config.per_device_train_batch_size : (rank + 1) * config.per_device_train_batch_size]
             step_out = _micro_step([examples[i] for i in mine], mine, run, method, config, text_emb, accelerator)
             (step_out.loss / config.gradient_accumulation_steps).backward()
-            _count_routing(run, step_out, torch.tensor([source_ids[i] for i in mine], device=accelerator.device), sources, accelerator)
+            _count_routing(run, step_out, torch.tensor(mine, device=accelerator.device), keys, source_ids, sources, epoch, accelerator)
             for key, value in step_out.stats.items():
                 step_stats[key] = step_stats.get(key, 0.0) + value / config.gradient_accumulation_steps
             run.micro += 1
