@@ -66,6 +66,21 @@ def test_routing_log_has_rates_per_style_and_student(reference):
         assert all(0.0 <= r <= 1.0 for r in per_student.values())
         assert sum(per_student.values()) >= 1.0  # every path reached at least one student
     assert sum(records[0]["n"].values()) == 12
+    patterns = records[0]["patterns"]
+    assert set(patterns) <= {"smol", "gemma", "smol+gemma"} and sum(patterns.values()) == pytest.approx(1.0)
+    both = patterns.get("smol+gemma", 0.0)
+    for name in ("smol", "gemma"):  # a student's rate = the sets that include it
+        overall = records[0]["overall"][name]
+        assert overall == pytest.approx(patterns.get(name, 0.0) + both)
+    gains = records[0]["gains"]  # the answer gain per style x student the router learned from
+    assert set(gains) == set(rates) and all(set(g) == {"smol", "gemma"} for g in gains.values())
+    routed = [json.loads(line) for line in (out / "routed.jsonl").read_text().splitlines()]
+    assert len(routed) == 12 and all(r["epoch"] == 0 and r["students"] for r in routed)
+    sets = {}
+    for r in routed:
+        key = "+".join(r["students"])
+        sets[key] = sets.get(key, 0) + 1
+    assert {k: v / 12 for k, v in sets.items()} == pytest.approx(patterns)
 
 
 def test_interrupted_run_resumes_with_identical_losses(reference, tmp_path, monkeypatch, data):

@@ -565,7 +565,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     accelerator.wait_for_everyone()
 
     lengths = [e.length for e in examples]
-    keys = [e.path.key for e in examples]
+    path_keys = [e.path.key for e in examples]
     labels = routing_sources([e.path for e in examples])
     sources = sorted(set(labels))
     source_ids = [sources.index(label) for label in labels]
@@ -599,7 +599,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
             mine = batches[position][rank * config.per_device_train_batch_size : (rank + 1) * config.per_device_train_batch_size]
             step_out = _micro_step([examples[i] for i in mine], mine, run, method, config, text_emb, accelerator)
             (step_out.loss / config.gradient_accumulation_steps).backward()
-            _count_routing(run, step_out, torch.tensor(mine, device=accelerator.device), keys, source_ids, sources, epoch, accelerator)
+            _count_routing(run, step_out, torch.tensor(mine, device=accelerator.device), path_keys, source_ids, sources, epoch, accelerator)
             for key, value in step_out.stats.items():
                 step_stats[key] = step_stats.get(key, 0.0) + value / config.gradient_accumulation_steps
             run.micro += 1
