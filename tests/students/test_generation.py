@@ -6,7 +6,7 @@ import torch
 from transformers import GenerationConfig
 
 from qrdistill.students import Student
-from qrdistill.students.generation import cut_at_stop, greedy_generate, length_batches
+from qrdistill.students.generation import cut_at_stop, greedy_generate
 
 PROMPTS = [
     "What is 2+3?",
@@ -15,12 +15,6 @@ PROMPTS = [
     "List three prime numbers greater than 10 and explain why each is prime.",
     "Hi",
 ]
-
-
-def test_length_batches_sorts_and_keeps_every_index() -> None:
-    batches = length_batches([3, 9, 5, 8, 1], 2)
-    assert batches == [[1, 3], [2, 0], [4]]
-    assert sorted(i for b in batches for i in b) == list(range(5))
 
 
 def test_cut_at_stop() -> None:
@@ -116,3 +110,39 @@ def test_complete_cuts_text_right_after_the_answer_and_leaves_other_rows(frozen:
     assert stopped[1:] == free[1:]
     assert frozen.generate(PROMPTS[:3], max_new_tokens=12, batch_size=3, progress=False,
                            stop_at=[said_then_more, never, None]) == [c.text for c in stopped]
+
+
+def test_freed_slots_are_refilled_and_every_row_decodes_as_generate_does_alone(frozen: Student) -> None:
+    """Continuous batching: rows ending early (here every third, by stop_check) let waiting prompts join
+    the running batch; the Gemma-3 rows cross its 16-token sliding window while others join and leave."""
+    prompts = PROMPTS + [p + " Answer briefly." for p in PROMPTS]
+    rows = [frozen.prompt_ids(p) for p in prompts]
+    config = GenerationConfig(max_new_tokens=12, do_sample=False, eos_token_id=frozen.stop_ids, pad_token_id=frozen.pad_id)
+    with torch.inference_mode():
+        reference = [cut_at_stop(frozen.model.generate(input_ids=torch.tensor([r]), attention_mask=torch.ones(1, len(r), dtype=torch.long),
+                                                       generation_config=config)[0, len(r):].tolist(), set(frozen.stop_ids)) for r in rows]
+    calls: list[tuple[int, int]] = []  # (rows, tokens per row) of every forward call
+    hook = frozen.model.register_forward_pre_hook(lambda _, args, kwargs: calls.append(tuple(kwargs["input_ids"].shape)),
+                                                  with_kwargs=True)
+    try:
+        out = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=12, batch_size=3, progress=False,
+                              stop_check=lambda i, ids: i % 3 == 0, refill=1)
+    finally:
+        hook.remove()
+    for i, (cont, ref) in enumerate(zip(out, reference)):
+        if i % 3 == 0 and len(ref) >= 4:
+            assert (cont.ids, cont.stop) == (ref[:4], "answer")
+        else:
+            assert cont.ids == ref and cont.stop == ("eos" if len(ref) < 12 else "length")
+    prefills = [n for n, length in calls if length > 1]
+    assert sum(prefills) == len(prompts) and len(prefills) > -(-len(prompts) // 3)  # more, smaller prefills than fixed batches
+    assert max(n for n, length in calls if length == 1) == 3
+    window = getattr(frozen.causal_lm.config, "sliding_window", None)
+    if window:  # rows on both sides of the window
+        assert max(len(r) for r in rows) + 12 > window and min(len(r) for r in rows) < window
+
+
+def test_a_batch_of_one_decodes_each_prompt_in_turn(smollm2: Student) -> None:
+    rows = [smollm2.prompt_ids(p) for p in PROMPTS[:3]]
+    one = greedy_generate(smollm2.model, rows, smollm2.pad_id, smollm2.stop_ids, max_new_tokens=5, batch_size=1, progress=False)
+    assert one == greedy_generate(smollm2.model, rows, smollm2.pad_id, smollm2.stop_ids, max_new_tokens=5, batch_size=3, progress=False)

@@ -2,10 +2,13 @@
 
 transformers reads a GGUF file dequantised but refuses to ``save_pretrained`` it, so each
 embedded model is rebuilt from its config, checked against the GGUF-loaded model, and cached
-once as safetensors + config + tokenizer (see ``cache.cached_dir``).
+once per dtype as safetensors + config + tokenizer (see ``cache.cached_dir``). A cached file in
+the dtype the student runs in is loaded memory-mapped: no copy of the weights at load time.
 
 >>> resolve_model("embedded:smollm2-135m")     # converts on first use, then a cached dir
-'/root/.cache/qrdistill/models/smollm2-135m'
+'~/.cache/qrdistill/models/smollm2-135m'
+>>> resolve_model("embedded:gemma3-270m", "bfloat16")
+'~/.cache/qrdistill/models/gemma3-270m-bfloat16'
 >>> resolve_model("tiny:gemma3")               # 2-layer random Gemma-3 with the real tokenizer
 >>> resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")   # anything else is passed through
 """
@@ -29,6 +32,7 @@ from transformers import (
 )
 
 from qrdistill.students.cache import cached_dir
+from qrdistill.students.spec import DTYPES
 
 SEED = 0
 _PROBE = "The capital of France is Paris. 2 + 3 = 5."
@@ -101,8 +105,9 @@ def check_tied(model: PreTrainedModel) -> None:
             raise RuntimeError(f"{model.config.model_type}: lm_head is not tied to embed_tokens after conversion")
 
 
-def convert_embedded(name: str, out: Path) -> None:
-    """Dequantise embedded model ``name`` into ``out`` (safetensors, config, tokenizer), checked against the GGUF model."""
+def convert_embedded(name: str, out: Path, dtype: torch.dtype = torch.float32) -> None:
+    """Dequantise embedded model ``name`` into ``out`` (safetensors, config, tokenizer) in ``dtype``, checked in
+    float32 against the GGUF model."""
     gguf = _embedded_gguf(name)
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir(name))
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32).eval()
@@ -113,7 +118,8 @@ def convert_embedded(name: str, out: Path) -> None:
         diff = (loaded(ids).logits - model(ids).logits).abs().max().item()
     if diff > 1e-3:
         raise RuntimeError(f"{name}: rebuilt model differs from the GGUF model (max logit diff {diff:.2e})")
-    model.save_pretrained(out)
+    del loaded
+    model.to(dtype).save_pretrained(out)
     tokenizer.save_pretrained(out)
 
 
@@ -158,12 +164,15 @@ def build_tiny(kind: str, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-def resolve_model(model: str) -> str:
-    """Turn a ``StudentSpec.model`` string into something ``from_pretrained`` loads."""
+def resolve_model(model: str, dtype: str = "float32") -> str:
+    """Turn a ``StudentSpec.model`` string into something ``from_pretrained`` loads; an embedded model
+    is converted to ``dtype`` (a name of ``spec.DTYPES``; ``auto`` reads as ``float32``)."""
     scheme, _, name = model.partition(":")
     if scheme == "embedded":
         _known(name, EMBEDDED, "embedded")
-        return str(cached_dir(name, lambda out: convert_embedded(name, out)))
+        torch_dtype = DTYPES.get(dtype, torch.float32)
+        cached = name if torch_dtype == torch.float32 else f"{name}-{dtype}"
+        return str(cached_dir(cached, lambda out: convert_embedded(name, out, torch_dtype)))
     if scheme == "tiny":
         _known(name, TINY_BASE, "tiny")
         return str(cached_dir(f"tiny-{name}", lambda out: build_tiny(name, out)))

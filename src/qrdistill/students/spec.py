@@ -9,6 +9,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, field_validator
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+AUTO = "auto"
 
 
 class StudentSpec(BaseModel):
@@ -27,7 +28,11 @@ class StudentSpec(BaseModel):
     lora_dropout: float = 0.05
     target_modules: list[str] | str = "all-linear"
     learning_rate: float = 2e-4
-    dtype: str = "float32"
+    dtype: str = AUTO
+    """Precision of the frozen base weights: ``float32``, ``bfloat16``, ``float16``, or ``auto``:
+    ``bfloat16`` for the embedded students with LoRA (same final loss as float32, docs/benchmarks.md),
+    the checkpoint's own dtype otherwise. LoRA weights and optimizer state stay float32; below
+    float32 the student runs under autocast (``Student.autocast``)."""
     max_length: int = 512
     chat_template: bool | None = None
     """``None``: use the tokenizer's chat template when it has one; ``False``: plain prompt."""
@@ -37,8 +42,8 @@ class StudentSpec(BaseModel):
     @field_validator("dtype")
     @classmethod
     def _known_dtype(cls, value: str) -> str:
-        if value not in DTYPES:
-            raise ValueError(f"unknown dtype {value!r}; use one of {sorted(DTYPES)}")
+        if value != AUTO and value not in DTYPES:
+            raise ValueError(f"unknown dtype {value!r}; use one of {sorted(DTYPES)} or {AUTO!r}")
         return value
 
     @field_validator("lora_r")
@@ -49,6 +54,18 @@ class StudentSpec(BaseModel):
         return value
 
     @property
-    def torch_dtype(self) -> torch.dtype:
-        """The torch dtype named by ``dtype``."""
-        return DTYPES[self.dtype]
+    def load_dtype(self) -> str:
+        """The dtype to load the weights in: ``dtype``, with ``auto`` resolved for the embedded students
+        (full fine-tuning keeps float32 weights: the optimizer updates them).
+
+        >>> StudentSpec(name="s", model="embedded:gemma3-270m").load_dtype
+        'bfloat16'
+        """
+        if self.dtype == AUTO and self.model.startswith("embedded:") and self.lora_r is not None:
+            return "bfloat16"
+        return self.dtype
+
+    @property
+    def torch_dtype(self) -> torch.dtype | str:
+        """What ``from_pretrained(dtype=...)`` takes: the torch dtype of ``load_dtype``, or ``"auto"``."""
+        return DTYPES.get(self.load_dtype, AUTO)

@@ -3,21 +3,24 @@
 >>> student = load_student(StudentSpec(name="gemma", model="embedded:gemma3-270m"))
 >>> enc = student.encode("What is 2+3?", "2+3=5. The answer is \\\\boxed{5}.")
 >>> batch = student.collate([enc])
->>> hidden = student.hidden_states(batch["input_ids"], batch["attention_mask"])    # [B, T, H]
+>>> with student.autocast():
+...     hidden = student.hidden_states(batch["input_ids"], batch["attention_mask"])    # [B, T, H]
 >>> student.generate(["What is 2+3?"], max_new_tokens=32)
 >>> student.complete(["What is 2+3?"], max_new_tokens=32, stop_at=[get_task("gsm8k").answer_end])[0].stop
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from peft.helpers import disable_input_dtype_casting
 from rich.console import Console
 from rich.progress import Progress
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
@@ -27,6 +30,7 @@ from qrdistill.students.encoding import Encoded, collate, encode_pair, format_pr
 from qrdistill.students.generation import greedy_generate
 from qrdistill.students.spec import StudentSpec
 from qrdistill.students.stopping import Completion, StopAt, finish, text_stop_check
+from qrdistill.train.losses import head_logits, per_example_sum, supervised_rows, token_nll
 
 log = logging.getLogger(__name__)
 _console = Console(stderr=True)
@@ -102,18 +106,47 @@ class Student:
     def hidden_size(self) -> int:
         return self.causal_lm.config.hidden_size
 
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The dtype of the base weights, which the student computes in (LoRA weights may be float32)."""
+        return self.causal_lm.get_input_embeddings().weight.dtype
+
+    @contextlib.contextmanager
+    def autocast(self) -> Iterator[None]:
+        """Run the student in ``compute_dtype``: below float32, torch autocast also runs the float32 LoRA
+        matmuls in it (weights cast per op, gradients flow back to the float32 weights), and PEFT does not
+        upcast each LoRA input to float32 (a float32 copy of every layer input kept for backward).
+
+        >>> with student.autocast():
+        ...     hidden = student.hidden_states(input_ids, attention_mask)
+        """
+        dtype = self.compute_dtype
+        if dtype == torch.float32:
+            yield
+            return
+        with torch.autocast(self.device.type, dtype=dtype), disable_input_dtype_casting(self.model):
+            yield
+
     def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Last hidden states ``[B, T, H]`` of the backbone; the LM head is not applied."""
         decoder = self.causal_lm.get_decoder()
         return decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
 
+    @property
+    def logit_softcap(self) -> float | None:
+        """The model's final logit soft-capping (Gemma: ``cap * tanh(z / cap)``), None without one."""
+        return getattr(self.causal_lm.config, "final_logit_softcapping", None) or None
+
     def lm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """LM head (+ the model's final logit soft-capping) on selected rows: ``[N, H] -> [N, V]``."""
-        logits = self.causal_lm.get_output_embeddings()(hidden)
-        cap = getattr(self.causal_lm.config, "final_logit_softcapping", None)
-        if cap:
-            logits = torch.tanh(logits / cap) * cap
-        return logits
+        return head_logits(self.causal_lm.get_output_embeddings(), hidden, self.logit_softcap)
+
+    def token_nll(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """NLL [N] (float32) of ``targets`` [N] after hidden rows [N, H], never holding all [N, V] logits.
+
+        >>> nll = student.token_nll(rows.hidden, rows.targets)
+        """
+        return token_nll(self.causal_lm.get_output_embeddings(), hidden, targets, softcap=self.logit_softcap)
 
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         """Parameters the optimiser should update (LoRA weights, or all for full fine-tuning)."""
@@ -150,10 +183,11 @@ class Student:
         was_training = self.model.training
         self.model.eval()
         try:
-            new = greedy_generate(
-                self.model, [self.prompt_ids(p) for p in prompts], self.pad_id, self.stop_ids,
-                max_new_tokens, batch_size, progress=progress, stop_check=check,
-            )
+            with self.autocast():
+                new = greedy_generate(
+                    self.model, [self.prompt_ids(p) for p in prompts], self.pad_id, self.stop_ids,
+                    max_new_tokens, batch_size, progress=progress, stop_check=check,
+                )
         finally:
             self.model.train(was_training)
         return [finish(self.tokenizer, cont, rule) for cont, rule in zip(new, rules)]
@@ -166,7 +200,7 @@ class Student:
         was_training = self.model.training
         self.model.eval()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), self.autocast():
                 for start in range(0, len(prompts), batch_size):
                     encs = [
                         encode_pair(self.tokenizer, self.prompt_text(p), c, self.spec.max_length, add_eos=False)
@@ -179,13 +213,10 @@ class Student:
 
     def _mean_logprobs(self, batch: dict[str, torch.Tensor]) -> list[float]:
         hidden = self.hidden_states(batch["input_ids"], batch["attention_mask"])
-        targets = batch["labels"][:, 1:]
-        mask = targets != -100
-        logp = torch.log_softmax(self.lm_logits(hidden[:, :-1][mask]).float(), dim=-1)
-        token_logp = logp.gather(1, targets[mask].unsqueeze(1)).squeeze(1)
-        rows = mask.nonzero()[:, 0]
-        sums = torch.zeros(len(targets), dtype=token_logp.dtype).index_add_(0, rows.cpu(), token_logp.cpu())
-        counts = mask.sum(1).cpu()
+        rows = supervised_rows(hidden, batch["labels"])
+        token_logp = -self.token_nll(rows.hidden, rows.targets)
+        sums = per_example_sum(token_logp, rows.example, len(hidden)).cpu()
+        counts = per_example_sum(torch.ones_like(token_logp), rows.example, len(hidden)).cpu()
         return [float(s / c) if c else float("-inf") for s, c in zip(sums, counts)]
 
     def save(self, out_dir: str | os.PathLike[str], state_dict: dict[str, torch.Tensor] | None = None) -> None:
@@ -235,7 +266,7 @@ def load_student(
 
     >>> student = load_student(StudentSpec(name="s", model="tiny:smollm2"), trainable=False)
     """
-    source = resolve_model(spec.model)
+    source = resolve_model(spec.model, spec.load_dtype)
     adapter = Path(adapter_dir) if adapter_dir is not None else None
     if adapter is not None and not (adapter / "adapter_config.json").exists() and not (adapter / "config.json").exists():
         raise FileNotFoundError(

@@ -1,17 +1,20 @@
-"""Distillation cross-entropy computed only where it is needed.
+"""Distillation cross-entropy computed only where it is needed, and never with all logits at once.
 
 The LM head runs on the hidden rows whose NEXT token is supervised (labels != -100), never on
 prompt or padding positions: with Gemma's 262k vocabulary, full logits would dominate the cost.
+For a frozen linear head (every LoRA student), ``token_nll`` computes each chunk's logits once,
+in the head's dtype, takes the NLL and its gradient with respect to the hidden rows, and drops
+the chunk: memory is one chunk of logits (``CHUNK_LOGITS``), not [tokens x vocab], and the head
+runs twice (logits, gradient) instead of three times as with recomputation in backward.
 
 >>> rows = supervised_rows(hidden, labels)                # hidden [B,T,H], labels [B,T]
->>> nll = token_nll(student.lm_logits, rows.hidden, rows.targets)
+>>> nll = token_nll(student.causal_lm.get_output_embeddings(), rows.hidden, rows.targets)
 >>> per_path = per_example_sum(nll, rows.example, batch_size=B) / rows.count(B)
 >>> loss = distill_loss(per_path, gates[:, s])            # (1/B) sum_j g_js l_js
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -19,9 +22,9 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 IGNORE_INDEX = -100
-CHECKPOINT_LOGIT_ELEMENTS = 64 * 1024 * 1024
-"""Above this many logits in a batch (256 MB in fp32) each chunk's head is recomputed in
-backward instead of keeping every chunk's logits alive."""
+CHUNK_LOGITS = 16 * 1024 * 1024
+"""Logits computed at once: 64 rows of Gemma's 262k vocabulary, 341 of SmolLM2's 49k (64 MB in
+float32). On a 2-core CPU the time per row stops falling at about this size (docs/benchmarks.md)."""
 
 
 @dataclass
@@ -58,34 +61,93 @@ def supervised_rows(hidden: torch.Tensor, labels: torch.Tensor) -> SupervisedRow
     return SupervisedRows(hidden[:, :-1][mask], shifted[mask], example)
 
 
-def _chunk_nll(head: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(head(rows).float(), targets, reduction="none")
+def chunk_rows(vocab_size: int, budget: int) -> int:
+    """Rows per chunk so that a chunk holds about ``budget`` logits.
+
+    >>> chunk_rows(262144, CHUNK_LOGITS)
+    64
+    """
+    return max(1, budget // vocab_size)
 
 
-def token_nll(
-    head: Callable[[torch.Tensor], torch.Tensor],
-    rows: torch.Tensor,
-    targets: torch.Tensor,
-    vocab_size: int,
-    chunk_rows: int = 512,
-) -> torch.Tensor:
-    """Per-row negative log-likelihood [N] of ``targets`` under ``head(rows)`` logits, in chunks.
+class _LinearNLL(torch.autograd.Function):
+    """NLL of ``targets`` under ``softcap(rows @ weight.T)`` for a frozen ``weight``, chunk by chunk.
 
-    With gradients on and more than CHECKPOINT_LOGIT_ELEMENTS logits in all, each chunk is
-    recomputed in backward rather than stored.
+    Each row's NLL depends on that row only, so its gradient is the upstream gradient times
+    d nll_i / d rows_i = (softmax_i - onehot_i) * softcap'(z_i) @ weight, computed here with the
+    logits in hand; backward only scales it.
+    """
 
-    >>> token_nll(student.lm_logits, rows.hidden, rows.targets, vocab_size=49152)
+    @staticmethod
+    def forward(ctx, rows: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, softcap: float | None,
+                chunk: int) -> torch.Tensor:
+        want_grad = ctx.needs_input_grad[0]
+        nll = rows.new_empty(rows.shape[0], dtype=torch.float32)
+        grad = torch.empty_like(rows) if want_grad else None
+        with torch.autocast(rows.device.type, enabled=False):  # the dtypes below are chosen, not autocast's
+            _linear_nll_chunks(rows, weight, targets, softcap, chunk, nll, grad)
+        ctx.save_for_backward(grad)
+        return nll
+
+    @staticmethod
+    def backward(ctx, grad_nll: torch.Tensor):
+        (grad,) = ctx.saved_tensors
+        return grad * grad_nll[:, None].to(grad.dtype), None, None, None, None
+
+
+def _linear_nll_chunks(rows: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, softcap: float | None, chunk: int,
+                       nll: torch.Tensor, grad: torch.Tensor | None) -> None:
+    """Fill ``nll`` [N] and, if given, ``grad`` [N, H] (d nll_i / d rows_i), ``chunk`` rows at a time."""
+    for start in range(0, rows.shape[0], chunk):
+        stop = min(start + chunk, rows.shape[0])
+        z = rows[start:stop].to(weight.dtype) @ weight.t()
+        if softcap:
+            tanh = torch.tanh(z.float() / softcap)
+            z = (tanh * softcap).to(weight.dtype)
+        at = torch.arange(stop - start, device=z.device), targets[start:stop]
+        logp_target = torch.log_softmax(z, -1, dtype=torch.float32)[at]
+        nll[start:stop] = -logp_target
+        if grad is not None:
+            dz = torch.softmax(z, -1)
+            del z
+            dz[at] = (logp_target.exp() - 1).to(dz.dtype)  # p - 1 from float32: no cancellation when p ~ 1
+            if softcap:
+                dz = dz * (1 - tanh * tanh).to(dz.dtype)
+            grad[start:stop] = dz @ weight
+
+
+def head_logits(head: torch.nn.Module, rows: torch.Tensor, softcap: float | None) -> torch.Tensor:
+    """``head(rows)`` logits [N, V], soft-capped to ``softcap * tanh(z / softcap)`` when ``softcap`` is set."""
+    logits = head(rows)
+    return torch.tanh(logits / softcap) * softcap if softcap else logits
+
+
+def _checkpointed_nll(head: torch.nn.Module, rows: torch.Tensor, targets: torch.Tensor, softcap: float | None) -> torch.Tensor:
+    return F.cross_entropy(head_logits(head, rows, softcap).float(), targets, reduction="none")
+
+
+def token_nll(head: torch.nn.Module, rows: torch.Tensor, targets: torch.Tensor, softcap: float | None = None,
+              budget: int | None = None) -> torch.Tensor:
+    """Per-row negative log-likelihood [N] (float32) of ``targets`` under ``head(rows)`` logits.
+
+    ``softcap``: the model's final logit soft-capping, ``softcap * tanh(z / softcap)`` (Gemma).
+    Never more than ``budget`` (default ``CHUNK_LOGITS``) logits at once: a frozen ``nn.Linear`` head (LoRA) goes through
+    ``_LinearNLL``; any other head (a trained one in full fine-tuning) is recomputed per chunk in
+    backward.
+
+    >>> token_nll(student.causal_lm.get_output_embeddings(), rows.hidden, rows.targets)
     """
     if rows.shape[0] == 0:
         return rows.new_zeros(0, dtype=torch.float32)
-    recompute = torch.is_grad_enabled() and rows.requires_grad and rows.shape[0] * vocab_size > CHECKPOINT_LOGIT_ELEMENTS
+    chunk = chunk_rows(head.weight.shape[0], budget or CHUNK_LOGITS)
+    if type(head) is torch.nn.Linear and head.bias is None and not head.weight.requires_grad:
+        return _LinearNLL.apply(rows, head.weight, targets, softcap, chunk)
+    recompute = torch.is_grad_enabled() and (rows.requires_grad or head.weight.requires_grad)
     out = []
-    for start in range(0, rows.shape[0], chunk_rows):
-        chunk, tgt = rows[start : start + chunk_rows], targets[start : start + chunk_rows]
-        if recompute:
-            out.append(checkpoint(_chunk_nll, head, chunk, tgt, use_reentrant=False))
-        else:
-            out.append(_chunk_nll(head, chunk, tgt))
+    for start in range(0, rows.shape[0], chunk):
+        part, tgt = rows[start : start + chunk], targets[start : start + chunk]
+        out.append(checkpoint(_checkpointed_nll, head, part, tgt, softcap, use_reentrant=False) if recompute
+                   else _checkpointed_nll(head, part, tgt, softcap))
     return torch.cat(out)
 
 

@@ -34,7 +34,7 @@ from torch.distributed.fsdp import fully_shard
 from torch.distributed.tensor import DTensor, distribute_tensor
 
 from qrdistill.students import Student
-from qrdistill.train.losses import SupervisedRows, supervised_rows, token_nll
+from qrdistill.train.losses import SupervisedRows, supervised_rows
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,14 @@ class StudentForward(torch.nn.Module):
         self.student = student
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, SupervisedRows]:
+        """Hidden states [B,T,H] in float32 (whatever the student's dtype), the float32 NLL [N] of the
+        supervised rows (chunked, ``losses.token_nll``), and the rows."""
         student = self.student
-        hidden = student.hidden_states(input_ids, attention_mask)
-        rows = supervised_rows(hidden, labels)
-        nll = token_nll(student.lm_logits, rows.hidden, rows.targets, vocab_size=student.causal_lm.config.vocab_size)
-        return hidden, nll, rows
+        with student.autocast():
+            hidden = student.hidden_states(input_ids, attention_mask)
+            rows = supervised_rows(hidden, labels)
+            nll = student.token_nll(rows.hidden, rows.targets)
+        return hidden.float(), nll, rows
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
