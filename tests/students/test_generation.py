@@ -45,7 +45,7 @@ def test_generation_sees_the_training_prompt_tokens(frozen: Student) -> None:
         if ids.shape[1] > 1:
             seen.extend([t for t, m in zip(r, k) if m] for r, k in zip(ids.tolist(), mask.tolist()))
 
-    hook = frozen.model.register_forward_pre_hook(record_prefill, with_kwargs=True)
+    hook = frozen.causal_lm.get_decoder().register_forward_pre_hook(record_prefill, with_kwargs=True)
     try:
         frozen.generate(PROMPTS[:3], max_new_tokens=2, batch_size=3, progress=False)
     finally:
@@ -122,8 +122,8 @@ def test_freed_slots_are_refilled_and_every_row_decodes_as_generate_does_alone(f
         reference = [cut_at_stop(frozen.model.generate(input_ids=torch.tensor([r]), attention_mask=torch.ones(1, len(r), dtype=torch.long),
                                                        generation_config=config)[0, len(r):].tolist(), set(frozen.stop_ids)) for r in rows]
     calls: list[tuple[int, int]] = []  # (rows, tokens per row) of every forward call
-    hook = frozen.model.register_forward_pre_hook(lambda _, args, kwargs: calls.append(tuple(kwargs["input_ids"].shape)),
-                                                  with_kwargs=True)
+    hook = frozen.causal_lm.get_decoder().register_forward_pre_hook(lambda _, args, kwargs: calls.append(tuple(kwargs["input_ids"].shape)),
+                                                                    with_kwargs=True)
     try:
         out = greedy_generate(frozen.model, rows, frozen.pad_id, frozen.stop_ids, max_new_tokens=12, batch_size=3, progress=False,
                               stop_check=lambda i, ids: i % 3 == 0, refill=1)
