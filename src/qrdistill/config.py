@@ -135,6 +135,9 @@ class RunConfig(BaseModel):
     threads: int | None = Field(default=None, ge=1)
     """torch intra-op threads (None: torch's default). On a small CPU shared with other jobs,
     1 is several times faster than oversubscribed OpenMP threads (docs/results.md)."""
+    workers: int = Field(default=1, ge=1)
+    """(method, seed) units trained and evaluated at once, each in its own process (give each
+    ``threads`` so that workers x threads fits the cores)."""
 
     @field_validator("methods")
     @classmethod

@@ -131,3 +131,29 @@ def test_eval_command_reports_accuracy_with_interval(finished_run):
     result = CliRunner().invoke(app, ["eval", "--config", str(config), "--method", "qr_distill", "--seed", "0"])
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert "Wilson 95% CI" in result.output and "synth_yesno" in result.output
+
+
+def test_parallel_workers_give_the_sequential_results(tmp_path):
+    base = {
+        "tasks": [{"name": "synth_arith1", "synthetic": {"train": 3, "test": 3, "dev": 2}}],
+        "generate": {"teacher": "synthetic", "styles": ["cot", "vanilla"]},
+        "filter": {"judge": "none", "verifiers": ["arithmetic"]},
+        "students": [{"name": "smollm2", "model": "tiny:smollm2", "max_length": 256},
+                     {"name": "gemma3", "model": "tiny:gemma3", "max_length": 256}],
+        "train": {"max_steps": 2, "per_device_train_batch_size": 2},
+        "methods": ["zero_shot", "random_route", "qr_distill"], "seeds": [0, 1],
+        "eval": {"max_new_tokens": 4, "batch_size": 8, "plain": False}, "threads": 1,
+    }
+    runs = {}
+    for workers in (1, 2):
+        config = tmp_path / f"w{workers}.yaml"
+        config.write_text(yaml.safe_dump({**base, "run_dir": str(tmp_path / f"w{workers}"), "workers": workers}))
+        result = CliRunner().invoke(app, ["run", "--config", str(config)])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        runs[workers] = tmp_path / f"w{workers}"
+    assert sorted(p.name for p in (runs[2] / "logs").iterdir()) == [f"{m}-seed{s}.log" for m in ("qr_distill", "random_route") for s in (0, 1)]
+    evals = sorted(p.relative_to(runs[1]) for p in (runs[1] / "eval").rglob("*.jsonl"))
+    assert evals and evals == sorted(p.relative_to(runs[2]) for p in (runs[2] / "eval").rglob("*.jsonl"))
+    for rel in evals:  # same seeds, same data: the same answers whichever process trained them
+        assert (runs[1] / rel).read_text() == (runs[2] / rel).read_text()
+    assert (runs[1] / "train/random_route/seed1/config.yaml").read_text() == (runs[2] / "train/random_route/seed1/config.yaml").read_text().replace("/w2/", "/w1/")

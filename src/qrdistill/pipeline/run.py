@@ -1,20 +1,27 @@
 """``run_pipeline``: tasks → generate → filter → train (method × seed) → eval → report.
 
 Every stage is skipped when its output is complete, so re-running a config resumes it and a
-finished run only rebuilds the report.
+finished run only rebuilds the report. With ``workers: N`` the (method, seed) units — train, then
+evaluate — run in N processes at once (``random_route`` waits for the ``qr_distill`` unit of its
+seed, whose routing it copies); each unit's output goes to ``logs/{method}-seed{seed}.log``.
 
 >>> report_md = run_pipeline(load_config("configs/demo.yaml"))
 """
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path as FsPath
+from typing import Any
 
 from qrdistill.config import ZERO_SHOT, RunConfig, dump_config
 from qrdistill.evaluate.grid import collect_results, evaluate_method
 from qrdistill.evaluate.reporting import write_report
-from qrdistill.jsonl import write_atomic
+from qrdistill.jsonl import read_records, write_atomic
+from qrdistill.records import Path
 from qrdistill.pipeline.stages import console, filter_stage, generate_stage, prepare_questions
 from qrdistill.pipeline.training import train_stage
 from qrdistill.rundir import RunDir
@@ -25,12 +32,57 @@ def _timed(name: str, timings: dict[str, float], start: float) -> None:
     console.print(f"[green]✓[/] {name} ({timings[name]:.0f}s)")
 
 
-def run_pipeline(cfg: RunConfig) -> FsPath:
-    """Run or resume every stage of ``cfg`` and return the path of report.md."""
+def _set_threads(cfg: RunConfig) -> None:
     if cfg.threads is not None:
         import torch
 
         torch.set_num_threads(cfg.threads)
+
+
+def _train_and_eval(cfg: RunConfig, method: str, seed: int) -> None:
+    run = RunDir(cfg.run_dir)
+    questions = prepare_questions(cfg, run)
+    train_stage(cfg, run, method, seed, read_records(run.filtered, Path), questions)
+    evaluate_method(cfg, method, seed)
+
+
+def _unit(config: dict[str, Any], method: str, seed: int) -> float:
+    """One (method, seed) in a worker process, its output in the run's logs/; returns its seconds."""
+    cfg = RunConfig.model_validate(config)
+    _set_threads(cfg)
+    log = RunDir(cfg.run_dir).root / "logs" / f"{method}-seed{seed}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with open(log, "a", encoding="utf-8") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        _train_and_eval(cfg, method, seed)
+    return time.perf_counter() - start
+
+
+def _units_in_parallel(cfg: RunConfig, timings: dict[str, float]) -> None:
+    """Every (method, seed) unit, ``cfg.workers`` at a time, seed by seed in config order."""
+    pending = [(method, seed) for seed in cfg.seeds for method in cfg.trained_methods]
+    running: dict[Future[float], tuple[str, int]] = {}
+    done: set[tuple[str, int]] = set()
+    config = cfg.model_dump(mode="json")
+    with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        while pending or running:
+            for unit in list(pending):
+                blocked = unit[0] == "random_route" and "qr_distill" in cfg.trained_methods and ("qr_distill", unit[1]) not in done
+                if len(running) < cfg.workers and not blocked:
+                    pending.remove(unit)
+                    running[pool.submit(_unit, config, *unit)] = unit
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                method, seed = running.pop(future)
+                timings[f"train+eval {method} seed{seed}"] = future.result()
+                done.add((method, seed))
+                console.print(f"[green]✓[/] train+eval {method} seed{seed} ({timings[f'train+eval {method} seed{seed}']:.0f}s; "
+                              f"log: {RunDir(cfg.run_dir).root / 'logs' / f'{method}-seed{seed}.log'})")
+
+
+def run_pipeline(cfg: RunConfig) -> FsPath:
+    """Run or resume every stage of ``cfg`` and return the path of report.md."""
+    _set_threads(cfg)
     run = RunDir(cfg.run_dir)
     run.root.mkdir(parents=True, exist_ok=True)
     write_atomic(run.config, dump_config(cfg))
@@ -49,6 +101,9 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
         t = time.perf_counter()
         evaluate_method(cfg, ZERO_SHOT, cfg.seeds[0])
         _timed("eval zero_shot", timings, t)
+    if cfg.workers > 1:
+        _units_in_parallel(cfg, timings)
+        return build_report(cfg)
     # seed by seed, each method trained then evaluated: a run stopped early still holds complete seeds
     for seed in cfg.seeds:
         for method in cfg.trained_methods:
