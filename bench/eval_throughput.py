@@ -74,7 +74,7 @@ def main(
     n: int = typer.Option(40, help="test questions (the demo's 40)"),
     new_tokens: int = typer.Option(96, help="eval.max_new_tokens (the demo's 96)"),
     batch_size: int = typer.Option(32, help="eval.batch_size (the demo's 32)"),
-    baseline_prompts: int = typer.Option(8, help="prompts decoded one at a time by transformers generate"),
+    baseline_prompts: int = typer.Option(40, help="prompts decoded one at a time by transformers generate (and by ours at --batch-size)"),
     run: Path = typer.Option(None, help="a run dir whose trained adapters to load (train/<method>/seed<seed>/students/<name>)"),
     method: str = typer.Option("qr_distill", help="with --run: the method"),
     seed: int = typer.Option(0, help="question seed (and with --run, the training seed)"),

@@ -12,13 +12,13 @@ its output exists, so a rerun resumes:
       filtered.jsonl                     every path with its Verdict (filter)
       kept.jsonl                         kept paths only
       cache/judge.jsonl                  finished judge calls (filter)
+      cache/path_embeddings.pt           the router's frozen path embeddings, shared by every training
       train/{method}/seed{seed}/         one training (also `qrdistill train --config <run config>`):
         config.yaml                        its TrainConfig
         students/{student}/                the student's LoRA adapter (what eval loads)
         router.pt, peer.pt                 router and peer-teaching weights (methods that use them)
         metrics.jsonl, routing.jsonl       per-step losses and gate rates
         checkpoints/step-NNNNNN/           resume points (the latest ones)
-        cache/path_embeddings.pt           the router's frozen path embeddings
         done.json                          adapters and seconds, once finished (pipeline only)
       eval/{method}/seed{seed}/{student}.{task}.jsonl   every test generation with its extracted answer
       results.json, report.md            the comparison
@@ -72,6 +72,10 @@ class RunDir:
     @property
     def judge_cache(self) -> FsPath:
         return self.root / "cache" / "judge.jsonl"
+
+    @property
+    def path_embeddings(self) -> FsPath:
+        return self.root / "cache" / "path_embeddings.pt"
 
     @property
     def filtered(self) -> FsPath:

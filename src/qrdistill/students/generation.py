@@ -185,7 +185,10 @@ def _prefill(model: PreTrainedModel, prompts: list[list[int]], rows: list[int], 
     causal_lm = _causal_lm(model)
     kv = _appending_cache(causal_lm.config)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    logits = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1,
+    # the last position as an index tensor, not logits_to_keep=1: the slice would reach the LM head as a
+    # non-contiguous [B, 1, H] view, which torch multiplies by copying the head's weight once per row
+    last = torch.tensor([input_ids.shape[1] - 1], device=device)
+    logits = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=last,
                    **{_cache_kwarg(causal_lm): kv}).logits[:, -1]
     return _Live(list(rows), kv, mask, positions[:, -1:] + 1, logits)
 

@@ -49,6 +49,9 @@ class TrainConfig(BaseModel):
     state_momentum: float = 0.9
     encoder: str | None = None
     """Sentence-transformers dir for path embeddings; default: the embedded MiniLM-L6."""
+    embedding_cache: str | None = None
+    """File of path embeddings that runs share (a run dir's ``cache/path_embeddings.pt``); default
+    ``<output_dir>/cache/path_embeddings.pt``."""
     seed: int = 0
     logging_steps: int = 1
     save_steps: int = 0
