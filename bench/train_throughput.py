@@ -1,45 +1,59 @@
-"""Training throughput: our trainer vs TRL's SFTTrainer, same model, paths, LoRA, batch, CPU.
+"""Training throughput and peak memory: our trainer vs TRL's SFTTrainer, same model, paths, LoRA, batch, CPU.
 
-    python bench/train_throughput.py --n 32 --batch 4          # needs: pip install trl
-    python bench/train_throughput.py --n 8 --students smollm2  # a quick look
+    python bench/train_throughput.py --n 32 --batch 4                     # every configuration (needs: pip install trl)
+    python bench/train_throughput.py --n 32 --baseline-rev d33881c        # also our trainer at an older commit
+    python bench/train_throughput.py --n 8 --students smollm2 --configs ours,ours-fp32   # a quick look
 
-Paths: GSM8K train questions with their reference solutions as the path text (from
-/work/shared/data, or --gsm8k FILE). Each configuration runs in its own subprocess so its peak
-memory (max RSS) is its own:
+Paths: GSM8K train questions with their reference solutions as the path text, read from
+``../shared/data/gsm8k_openai/train.jsonl`` beside the checkout, or ``--gsm8k FILE``. Each
+configuration runs in its own subprocess, so its peak memory (max RSS, model loading included)
+is its own. Configurations (``--configs``, comma-separated; default all):
 
-  ours/<student>   qrdistill.train, method multi_path, one student, one epoch; without and with
-                   gradient checkpointing (StudentSpec.gradient_checkpointing)
-  trl/<student>    trl.SFTTrainer, prompt/completion data (prompt formatted as our student
-                   formats it), completion-only loss, one epoch; with TRL's default gradient
-                   checkpointing and without it
-  ours/qr_distill  both students together (routing + peer teaching), one epoch
+  trl, trl-nogc      trl.SFTTrainer, float32, with TRL's default gradient checkpointing / without
+  trl-bf16, trl-bf16-nogc   the same with the base weights in bfloat16 and ``bf16=True`` (autocast)
+  ours, ours-gc      qrdistill.train, method multi_path, one student, the student's default dtype
+                     (bfloat16 for the embedded students), without / with gradient checkpointing
+  ours-fp32          the same in float32 (loss parity: the final loss of ``ours`` against it)
+  base               our trainer at ``--baseline-rev`` (float32, as it was), when given
+  qr_distill, qr_distill-gc, qr_distill-base   both students together (routing + peer teaching)
 
-Tokens/s counts the non-padding tokens of the epoch (prompt + response), identical for both
-trainers since both use the student's own chat template. Prints a markdown table.
+Every run is one epoch. Tokens/s counts the non-padding tokens of the epoch (prompt + response),
+identical for both trainers since both use the student's own chat template, over the training
+loop's wall time (loading and tokenisation excluded). The loss columns are our trainer's CE of
+the student (metrics.jsonl): the last step's and the mean over the epoch. Prints markdown tables.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import re
 import resource
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from datetime import datetime, timezone
+from io import BytesIO
 from pathlib import Path as FsPath
 
-from qrdistill.records import Path, Question
-from qrdistill.students import StudentSpec
-
-GSM8K = FsPath("/work/shared/data/gsm8k_openai/train.jsonl")
+ROOT = FsPath(__file__).resolve().parents[1]
+GSM8K = ROOT.parent / "shared" / "data" / "gsm8k_openai" / "train.jsonl"
 MODELS = {"smollm2": "embedded:smollm2-135m", "gemma3": "embedded:gemma3-270m"}
 LORA = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "learning_rate": 1e-4, "max_length": 512}
+SINGLE = ["trl", "trl-nogc", "trl-bf16", "trl-bf16-nogc", "ours", "ours-gc", "ours-fp32", "base"]
+JOINT = ["qr_distill", "qr_distill-gc", "qr_distill-base"]
 
 
-def load_data(file: FsPath, n: int) -> tuple[list[Path], dict[str, Question]]:
+def load_data(file: FsPath, n: int) -> tuple[list, dict]:
     """The first ``n`` GSM8K train items as Questions and one 'cot' Path each."""
+    from qrdistill.records import Path, Question
+
+    if not file.exists():
+        raise SystemExit(f"{file}: GSM8K train file not found; pass --gsm8k FILE (grade_school_math/data/train.jsonl)")
     questions, paths = {}, []
     for i, line in enumerate(file.read_text().splitlines()[:n]):
         row = json.loads(line)
@@ -51,22 +65,28 @@ def load_data(file: FsPath, n: int) -> tuple[list[Path], dict[str, Question]]:
     return paths, questions
 
 
-def spec(name: str, checkpointing: bool = False) -> StudentSpec:
-    return StudentSpec(name=name, model=MODELS[name], gradient_checkpointing=checkpointing, **LORA)
+def spec(name: str, checkpointing: bool = False, dtype: str | None = None):
+    from qrdistill.students import StudentSpec
+
+    return StudentSpec(name=name, model=MODELS[name], gradient_checkpointing=checkpointing, **LORA, **({"dtype": dtype} if dtype else {}))
 
 
-def run_ours(names: list[str], method: str, paths, questions, batch: int, checkpointing: bool) -> dict:
+def run_ours(names: list[str], paths, questions, batch: int, checkpointing: bool, dtype: str | None) -> dict:
     from qrdistill.train.config import TrainConfig
     from qrdistill.train.trainer import train
 
+    method = "qr_distill" if len(names) > 1 else "multi_path"
     with tempfile.TemporaryDirectory() as out:
-        cfg = TrainConfig(output_dir=out, method=method, students=[spec(n, checkpointing) for n in names], num_train_epochs=1,
+        cfg = TrainConfig(output_dir=out, method=method, students=[spec(n, checkpointing, dtype) for n in names], num_train_epochs=1,
                           per_device_train_batch_size=batch, warmup_ratio=0.0, seed=0)
         result = train(cfg, paths, questions)
-    return {"seconds": result.train_seconds, "tokens": result.tokens, "steps": result.steps}
+        records = [json.loads(line) for line in (FsPath(out) / "metrics.jsonl").read_text().splitlines()]
+    loss = {n: {"last": records[-1][f"ce/{n}"], "mean": sum(r[f"ce/{n}"] for r in records) / len(records)} for n in names}
+    return {"seconds": result.train_seconds, "tokens": result.tokens, "steps": result.steps, "loss": loss}
 
 
-def run_trl(name: str, paths, questions, batch: int, checkpointing: bool) -> dict:
+def run_trl(name: str, paths, questions, batch: int, checkpointing: bool, bf16: bool) -> dict:
+    import torch
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -76,16 +96,17 @@ def run_trl(name: str, paths, questions, batch: int, checkpointing: bool) -> dic
     from qrdistill.students.encoding import format_prompt
     from qrdistill.tasks import get_task
 
-    source = resolve_model(MODELS[name])
+    dtype = "bfloat16" if bf16 else "float32"
+    source = resolve_model(MODELS[name], dtype)
     tokenizer = AutoTokenizer.from_pretrained(source)
-    model = AutoModelForCausalLM.from_pretrained(source)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype))
     # the prompt exactly as our student formats it (chat template when the tokenizer has one)
     rows = [{"prompt": format_prompt(tokenizer, get_task(p.task).prompt(questions[p.question_id]), bool(tokenizer.chat_template)),
              "completion": p.text} for p in paths]
     with tempfile.TemporaryDirectory() as out:
         args = SFTConfig(output_dir=out, num_train_epochs=1, per_device_train_batch_size=batch, learning_rate=LORA["learning_rate"],
                          max_length=LORA["max_length"], lr_scheduler_type="linear", warmup_steps=0, logging_steps=1000, save_strategy="no",
-                         report_to="none", use_cpu=True, seed=0, dataloader_num_workers=0, bf16=False, fp16=False,
+                         report_to="none", use_cpu=True, seed=0, dataloader_num_workers=0, bf16=bf16, fp16=False,
                          gradient_checkpointing=checkpointing)
         peft = LoraConfig(r=LORA["lora_r"], lora_alpha=LORA["lora_alpha"], lora_dropout=LORA["lora_dropout"], target_modules="all-linear", task_type="CAUSAL_LM")
         trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer, peft_config=peft)
@@ -99,20 +120,39 @@ def run_trl(name: str, paths, questions, batch: int, checkpointing: bool) -> dic
 def child(kind: str, names: list[str], n: int, batch: int, gsm8k: FsPath) -> None:
     paths, questions = load_data(gsm8k, n)
     if kind.startswith("trl"):
-        out = run_trl(names[0], paths, questions, batch, checkpointing=kind == "trl")
+        out = run_trl(names[0], paths, questions, batch, checkpointing="nogc" not in kind, bf16="bf16" in kind)
     else:
-        out = run_ours(names, "qr_distill" if len(names) > 1 else "multi_path", paths, questions, batch, checkpointing=kind == "ours-gc")
+        dtype = "float32" if kind in ("ours-fp32", "base", "qr_distill-base") else None
+        out = run_ours(names, paths, questions, batch, checkpointing=kind.endswith("-gc"), dtype=dtype)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 
 
-def measure(kind: str, names: list[str], args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--child", kind, "--students", ",".join(names), "--n", str(args.n), "--batch", str(args.batch), "--gsm8k", str(args.gsm8k)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+def baseline_tree(rev: str, into: FsPath) -> FsPath:
+    """``src/`` of our trainer at git revision ``rev``, unpacked under ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def measure(kind: str, names: list[str], args: argparse.Namespace, base_src: FsPath | None) -> dict:
+    cmd = [sys.executable, __file__, "--child", kind, "--students", ",".join(names), "--n", str(args.n), "--batch", str(args.batch),
+           "--gsm8k", str(args.gsm8k)]
+    env = dict(os.environ)
+    if kind.endswith("base"):
+        env["PYTHONPATH"] = os.pathsep.join([str(base_src), env.get("PYTHONPATH", "")])
+    load = os.getloadavg()[0]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{kind} {names} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT "):]) | {"load": (load + os.getloadavg()[0]) / 2}
+
+
+def _loss(r: dict, name: str) -> str:
+    loss = r.get("loss", {}).get(name)
+    return f"{loss['last']:.4f} / {loss['mean']:.4f}" if loss else ""
 
 
 def main() -> None:
@@ -120,29 +160,40 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=32, help="number of paths (one epoch over them)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--students", default="smollm2,gemma3")
+    parser.add_argument("--configs", default=",".join(SINGLE + JOINT), help="which configurations, comma-separated")
+    parser.add_argument("--baseline-rev", help="git revision of our trainer for the 'base' rows (e.g. the commit before a change)")
     parser.add_argument("--gsm8k", type=FsPath, default=GSM8K)
-    parser.add_argument("--child", choices=["ours", "ours-gc", "trl", "trl-nogc"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.students.split(",")
     if args.child:
         child(args.child, names, args.n, args.batch, args.gsm8k)
         return
-    total_trl = 0.0
-    print("| config | student | epoch s | tokens/s | vs TRL default | vs TRL no-GC | peak RSS MB |\n|---|---|---|---|---|---|---|")
-    for name in names:
-        runs = {"trl SFTTrainer (defaults: gradient checkpointing)": measure("trl", [name], args),
-                "trl SFTTrainer, gradient_checkpointing=False": measure("trl-nogc", [name], args),
-                "ours (multi_path, this student alone)": measure("ours", [name], args),
-                "ours, gradient checkpointing": measure("ours-gc", [name], args)}
-        base, nogc = (r["tokens"][name] / r["seconds"] for r in list(runs.values())[:2])
-        total_trl += list(runs.values())[0]["seconds"]
-        for label, r in runs.items():
-            tps = r["tokens"][name] / r["seconds"]
-            print(f"| {label} | {name} | {r['seconds']:.1f} | {tps:.1f} | {tps / base:.2f}x | {tps / nogc:.2f}x | {r['peak_rss_mb']:.0f} |", flush=True)
-    if len(names) > 1:
-        qr = measure("ours", names, args)
-        print(f"| ours qr_distill, all students together | {'+'.join(names)} | {qr['seconds']:.1f} | "
-              f"{sum(qr['tokens'].values()) / qr['seconds']:.1f} | epoch time {qr['seconds'] / total_trl:.2f}x the separate TRL-default epochs ({total_trl:.1f} s) | | {qr['peak_rss_mb']:.0f} |")
+    configs = [c for c in args.configs.split(",") if args.baseline_rev or not c.endswith("base")]
+    print(f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
+          f"{args.n} paths, batch {args.batch}, one epoch{', base = ' + args.baseline_rev if args.baseline_rev else ''}")
+    with tempfile.TemporaryDirectory() as tmp:
+        base_src = baseline_tree(args.baseline_rev, FsPath(tmp)) if args.baseline_rev else None
+        print("| config | student | epoch s | tokens/s | vs trl | vs trl-bf16 | vs base | peak RSS MB | CE last / mean | load avg |\n"
+              "|---|---|---|---|---|---|---|---|---|---|")
+        single: dict[str, dict[str, dict]] = {}
+        for name in names:
+            runs = single.setdefault(name, {})
+            for kind in [c for c in SINGLE if c in configs]:
+                r = runs[kind] = measure(kind, [name], args, base_src)
+                tps = r["tokens"][name] / r["seconds"]
+                ratios = [f"{tps / (runs[ref]['tokens'][name] / runs[ref]['seconds']):.2f}x" if ref in runs else "" for ref in ("trl", "trl-bf16", "base")]
+                print(f"| {kind} | {name} | {r['seconds']:.1f} | {tps:.1f} | {' | '.join(ratios)} | {r['peak_rss_mb']:.0f} | {_loss(r, name)} | "
+                      f"{r['load']:.1f} |", flush=True)
+        if len(names) > 1:
+            for kind in [c for c in JOINT if c in configs]:
+                r = measure(kind, names, args, base_src)
+                alone = {"qr_distill": "ours", "qr_distill-gc": "ours-gc", "qr_distill-base": "base"}[kind]
+                parts = [single[n][alone]["seconds"] for n in names if alone in single.get(n, {})]
+                vs = f"{r['seconds'] / sum(parts):.2f}x the single-student epochs ({sum(parts):.1f} s)" if len(parts) == len(names) else ""
+                print(f"| {kind} | {'+'.join(names)} | {r['seconds']:.1f} | {sum(r['tokens'].values()) / r['seconds']:.1f} (sum) | {vs} | | | "
+                      f"{r['peak_rss_mb']:.0f} | {'; '.join(_loss(r, n) for n in names)} | {r['load']:.1f} |", flush=True)
+
 
 if __name__ == "__main__":
     main()

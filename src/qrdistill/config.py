@@ -174,15 +174,17 @@ class RunConfig(BaseModel):
         return [str(s["name"]) for s in self.students]
 
     def train_fields(self, method: str, seed: int) -> dict[str, Any]:
-        """TrainConfig fields of one (method, seed): the ``train:`` block, the students and
-        ``output_dir`` = the run dir's ``train/{method}/seed{seed}``.
+        """TrainConfig fields of one (method, seed): the ``train:`` block, the students,
+        ``output_dir`` = the run dir's ``train/{method}/seed{seed}``, and the run dir's path
+        embedding cache, shared by every method and seed.
 
         >>> load_config("configs/demo.yaml").train_fields("qr_distill", 0)["output_dir"]
         'runs/demo/train/qr_distill/seed0'
         """
-        output_dir = str(RunDir(self.run_dir).train(method, seed))
+        run = RunDir(self.run_dir)
         styles = {"styles_file": self.generate["styles_file"]} if self.generate.get("styles_file") else {}
-        return {**styles, **self.train, "students": self.students, "method": method, "seed": seed, "output_dir": output_dir}
+        return {"embedding_cache": str(run.path_embeddings), **styles, **self.train, "students": self.students, "method": method,
+                "seed": seed, "output_dir": str(run.train(method, seed))}
 
 
 def parse_config(data: dict[str, Any], where: str = "<config>") -> RunConfig:

@@ -12,6 +12,7 @@ its output exists, so a rerun resumes:
       filtered.jsonl                     every path with its Verdict (filter)
       kept.jsonl                         kept paths only
       cache/judge.jsonl                  finished judge calls (filter)
+      cache/path_embeddings.pt           the router's frozen path embeddings, shared by every training
       train/{method}/seed{seed}/         one training (also `qrdistill train --config <run config>`):
         config.yaml                        its TrainConfig
         students/{student}/                the student's LoRA adapter (what eval loads)
@@ -19,7 +20,6 @@ its output exists, so a rerun resumes:
         metrics.jsonl, routing.jsonl       per-step losses; per-epoch gate rates, routing sets and answer gains
         routed.jsonl                       the students each path was last sent to
         checkpoints/step-NNNNNN/           resume points (the latest ones)
-        cache/path_embeddings.pt           the router's frozen path embeddings
         done.json                          adapters and seconds, once finished (pipeline only)
       eval/{method}/seed{seed}/{student}.{task}.jsonl   every test generation (chosen style) with its extracted answer
       eval/{method}/seed{seed}/{student}.{task}.plain.jsonl   the same questions under the plain prompt
@@ -75,6 +75,10 @@ class RunDir:
     @property
     def judge_cache(self) -> FsPath:
         return self.root / "cache" / "judge.jsonl"
+
+    @property
+    def path_embeddings(self) -> FsPath:
+        return self.root / "cache" / "path_embeddings.pt"
 
     @property
     def filtered(self) -> FsPath:

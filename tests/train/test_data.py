@@ -10,7 +10,7 @@ from qrdistill.students import load_student
 from qrdistill.tasks import get_task
 from qrdistill.teacher.styles import load_styles
 from qrdistill.train.data import build_bare_cues, build_examples, epoch_batches
-from qrdistill.train.losses import supervised_rows, token_nll
+from qrdistill.train.losses import supervised_rows
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_answer_nll_is_the_log_probability_of_those_tokens(examples, students):
         with torch.no_grad():
             hidden = student.hidden_states(cols["input_ids"], cols["attention_mask"])
             rows = supervised_rows(hidden, cols["labels"])
-            nll = token_nll(student.lm_logits, rows.hidden, rows.targets, vocab_size=student.causal_lm.config.vocab_size)
+            nll = student.token_nll(rows.hidden, rows.targets)
             logp = torch.log_softmax(student.lm_logits(hidden).float(), dim=-1)
         total, known = answer_nll(nll, rows.example, cols["labels"], [ex.answer_tokens[s] for ex in built], len(built))
         assert known.all()

@@ -6,7 +6,8 @@ the batch and its cache at once, and waiting prompts take the free slots: they a
 together and joined to the running batch, so no slot waits for the longest row of its batch.
 Prompts enter longest first; every row is left-padded to the batch's common time axis, with
 position ids counting its real tokens only, so a row decodes as it would alone. Results come
-back in the caller's order.
+back in the caller's order. Attention runs as ``attention.grouped_attention`` (no copy of the
+cache per step).
 
 >>> first, second = greedy_generate(model, [[2, 651, 6037], [2, 9259]], pad_id=0, stop_ids=[1], max_new_tokens=32)
 >>> first.ids, first.stop      # new token ids (stop token excluded); "eos", "answer" or "length"
@@ -26,8 +27,8 @@ from rich.progress import Progress
 from transformers import DynamicCache, PreTrainedModel
 from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
+from qrdistill.students.attention import decoding_attention
 from qrdistill.students.encoding import left_pad
-from qrdistill.train.losses import head_logits
 
 StopReason = Literal["eos", "answer", "length"]
 """What ended a row: a stop token, the caller's ``stop_check``, or ``max_new_tokens``."""
@@ -65,9 +66,63 @@ def _causal_lm(model: PreTrainedModel) -> PreTrainedModel:
 # attention layer stores all T columns; a sliding-window layer the last min(T, window - 1) and
 # counts T in ``cumulative_length`` (what the model reads as the number of past tokens).
 
+class _Appending:
+    """A cache layer that appends new keys/values in place into spare room (doubling when full), where
+    transformers' dynamic layers concatenate the whole cache again for every decoded token."""
+
+    _room: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def _append(self, keys: torch.Tensor, values: torch.Tensor, keep: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append to the stored columns; store the last ``keep`` (default: all) of them and return all of them (views)."""
+        have, new = (self.keys.shape[2] if self.keys.dim() == 4 else 0), keys.shape[2]
+        keep = have + new if keep is None else keep
+        room = self._room
+        if room is None or room[0].shape[:2] != keys.shape[:2] or have + new > room[0].shape[2] or room[0].data_ptr() != self.keys.data_ptr():
+            size = max(2 * (have + new), 64)
+            room = tuple(t.new_empty(*t.shape[:2], size, t.shape[3]) for t in (keys, values))
+            if have:
+                for buffer, old in zip(room, (self.keys, self.values)):
+                    buffer[:, :, :have] = old
+        for buffer, part in zip(room, (keys, values)):
+            buffer[:, :, have : have + new] = part
+        full = tuple(buffer[:, :, : have + new] for buffer in room)
+        start = max(0, have + new - keep)
+        if start:  # move the kept columns to the front so that they stay a prefix of the room
+            room = tuple(t.new_empty(t.shape[0], t.shape[1], max(2 * keep, 64), t.shape[3]) for t in room)
+            for buffer, old in zip(room, full):
+                buffer[:, :, :keep] = old[:, :, start:]
+        self._room = room
+        self.keys, self.values = (buffer[:, :, : have + new - start] for buffer in room)
+        return full
+
+
+class _AppendingLayer(_Appending, DynamicLayer):
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        return self._append(key_states, value_states)
+
+
+class _AppendingSlidingLayer(_Appending, DynamicSlidingWindowLayer):
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        self.cumulative_length += key_states.shape[-2]
+        return self._append(key_states, value_states, keep=self.sliding_window - 1)
+
+
+def _appending_cache(config) -> DynamicCache:
+    """A ``DynamicCache`` for ``config`` whose plain and sliding-window layers append in place."""
+    kv = DynamicCache(config=config)
+    kv.layers = [_AppendingLayer() if type(layer) is DynamicLayer
+                 else _AppendingSlidingLayer(sliding_window=layer.sliding_window) if type(layer) is DynamicSlidingWindowLayer
+                 else layer for layer in kv.layers]
+    return kv
+
+
 def _joinable(kv: DynamicCache) -> bool:
     """Whether rows can be added to and removed from ``kv`` along its time axis (plain and sliding layers)."""
-    return all(type(layer) in (DynamicLayer, DynamicSlidingWindowLayer) and layer.is_initialized for layer in kv.layers)
+    return all(isinstance(layer, (_AppendingLayer, _AppendingSlidingLayer)) and layer.is_initialized for layer in kv.layers)
 
 
 def _stored(layer: DynamicLayer, time: int) -> int:
@@ -124,33 +179,25 @@ class _Live:
             self.mask = self.mask[:, padding:]
 
 
-def _next_logits(model: PreTrainedModel, input_ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor,
-                 kv: DynamicCache) -> torch.Tensor:
-    """[b, V] logits of each row's next token: the decoder (LoRA layers included) into ``kv``, then the
-    LM head on the last position's hidden state as one contiguous [b, H] block.
-
-    Not ``model(..., logits_to_keep=1)``: that hands the head a strided [b, 1, H] slice, for which CPU
-    bfloat16 matmul allocates about 320 MB per row with Gemma-3's 262k-token head (10 GB at 32 rows)."""
-    causal_lm = _causal_lm(model)
-    hidden = causal_lm.get_decoder()(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True,
-                                     **{_cache_kwarg(causal_lm): kv}).last_hidden_state[:, -1].contiguous()
-    softcap = getattr(causal_lm.config, "final_logit_softcapping", None)
-    return head_logits(causal_lm.get_output_embeddings(), hidden, softcap)
-
-
 def _prefill(model: PreTrainedModel, prompts: list[list[int]], rows: list[int], pad_id: int, device: torch.device) -> _Live:
     """Run left-padded ``prompts`` through ``model`` into a fresh cache; logits of each row's next token."""
     input_ids, mask = (t.to(device) for t in left_pad(prompts, pad_id))
-    kv = DynamicCache(config=_causal_lm(model).config)
+    causal_lm = _causal_lm(model)
+    kv = _appending_cache(causal_lm.config)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    logits = _next_logits(model, input_ids, mask, positions, kv)
+    # the last position as an index tensor, not logits_to_keep=1: the slice would reach the LM head as a
+    # non-contiguous [B, 1, H] view, which torch multiplies by copying the head's weight once per row
+    last = torch.tensor([input_ids.shape[1] - 1], device=device)
+    logits = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=last,
+                   **{_cache_kwarg(causal_lm): kv}).logits[:, -1]
     return _Live(list(rows), kv, mask, positions[:, -1:] + 1, logits)
 
 
 def _decode(model: PreTrainedModel, live: _Live, tokens: torch.Tensor) -> None:
     """Feed each live row its next token; ``live.logits`` becomes the logits of the token after."""
     live.mask = torch.cat([live.mask, live.mask.new_ones(len(live.rows), 1)], dim=1)
-    live.logits = _next_logits(model, tokens[:, None], live.mask, live.next_pos, live.kv)
+    live.logits = model(input_ids=tokens[:, None], attention_mask=live.mask, position_ids=live.next_pos, use_cache=True,
+                        **{_cache_kwarg(_causal_lm(model)): live.kv}).logits[:, -1]
     live.next_pos = live.next_pos + 1
 
 
@@ -184,7 +231,8 @@ def greedy_generate(
     stops = torch.tensor(stop_ids, device=device)
     waiting = deque(sorted(range(len(rows)), key=lambda i: (-len(rows[i]), i)))
     live: _Live | None = None
-    with Progress(transient=True, disable=not progress) as bar, torch.inference_mode():
+    with (Progress(transient=True, disable=not progress) as bar, torch.inference_mode(),
+          decoding_attention(_causal_lm(model))):
         task = bar.add_task("generating", total=len(rows))
         while waiting or live is not None:
             free = batch_size - (len(live.rows) if live is not None else 0)

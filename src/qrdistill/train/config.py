@@ -58,6 +58,9 @@ class TrainConfig(BaseModel):
     under the task's plain prompt."""
     styles_file: str | None = None
     """Extra style templates (file or dir) for paths of styles that are not built in."""
+    embedding_cache: str | None = None
+    """File of path embeddings that runs share (a run dir's ``cache/path_embeddings.pt``); default
+    ``<output_dir>/cache/path_embeddings.pt``."""
     seed: int = 0
     logging_steps: int = 1
     save_steps: int = 0

@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 from qrdistill.jsonl import Appender, iter_json_lines, write_atomic, write_records
 from qrdistill.output import keep_words
 from qrdistill.records import Path, Question
-from qrdistill.routing.embed import default_encoder_dir, embed_texts
+from qrdistill.routing.embed import cached_embeddings
 from qrdistill.routing.objective import rate_regulariser, router_loss, usefulness_targets
 from qrdistill.routing.reward import answer_nll
 from qrdistill.routing.router import Gates, Router, fixed_gates, pattern_gates, random_gates, sample_gates
@@ -166,19 +166,13 @@ def _seed_everything(seed: int) -> None:
 
 
 def _path_embeddings(examples: Sequence[Example], config: TrainConfig, accelerator: Accelerator) -> torch.Tensor:
-    """Router text embeddings [N, D], computed once by the main process and cached on disk."""
-    cache_file = FsPath(config.output_dir) / "cache" / "path_embeddings.pt"
-    keys = [e.path.key for e in examples]
+    """Router text embeddings [N, D], computed by the main process for the texts ``config.embedding_cache`` lacks."""
+    cache_file = FsPath(config.embedding_cache or FsPath(config.output_dir) / "cache" / "path_embeddings.pt")
+    texts = [e.path.text for e in examples]
     if accelerator.is_main_process:
-        cached: dict[str, torch.Tensor] = torch.load(cache_file) if cache_file.exists() else {}
-        missing = [e for e in examples if e.path.key not in cached]
-        if missing:
-            emb = embed_texts([e.path.text for e in missing], config.encoder or default_encoder_dir(), progress=True)
-            cached.update({e.path.key: v for e, v in zip(missing, emb)})
-            ckpt.save_torch_atomic(cached, cache_file)
+        cached_embeddings(texts, cache_file, config.encoder, progress=True)
     accelerator.wait_for_everyone()
-    cached = torch.load(cache_file)
-    return torch.stack([cached[k] for k in keys]).to(accelerator.device)
+    return cached_embeddings(texts, cache_file, config.encoder).to(accelerator.device)
 
 
 def _sync_gradients(params: Sequence[torch.nn.Parameter], world: int) -> None:

@@ -1,0 +1,170 @@
+"""Memory of a two-student qr_distill training run: where it goes within a step, and whether it grows.
+
+    python bench/train_memory.py --minutes 60                  # RSS every second over an hour of training
+    python bench/train_memory.py --minutes 5 --gradient-checkpointing
+    python bench/train_memory.py --minutes 3 --dtype float32    # as the students ran before bfloat16
+
+The run (a child process): ``qrdistill.train``, method qr_distill, both embedded students, LoRA
+r 16, batch ``--batch``, GSM8K train questions with their reference solutions as paths (read from
+``../shared/data/gsm8k_openai/train.jsonl`` beside the checkout, or ``--gsm8k FILE``), as many
+epochs as fit in ``--minutes``, a checkpoint every ``--save-steps`` steps. The parent samples the
+child's RSS every ``--every`` seconds and stops it when the time is up.
+
+The child prints its memory at the phases of its first two steps: after each student's decoder
+forward, after each student's LM head + CE, after the optimizer step, split into what the kernel
+counts (anonymous memory, file-backed pages: the memory-mapped weights) and what glibc's malloc
+holds (in use by live tensors, freed but kept). Then the table: peak RSS while loading, peak
+over the run, the median RSS over the first and the last tenth of the steps, and the growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path as FsPath
+
+import psutil
+
+sys.path.insert(0, str(FsPath(__file__).resolve().parent))
+from train_throughput import GSM8K, load_data, spec  # noqa: E402
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def memory_line(tag: str) -> str:
+    """RSS split by the kernel (anonymous / file-backed / peak) and by glibc malloc (in use / freed but held)."""
+    status = {k: int(v.split()[0]) // 1024 for k, v in (line.split(":", 1) for line in open("/proc/self/status")) if k in ("RssAnon", "RssFile", "VmHWM")}
+    line = f"{tag:42s} anon {status['RssAnon']:6d} MB  file {status['RssFile']:5d} MB  peak {status['VmHWM']:6d} MB"
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+        line += f"  | malloc in use {(info.uordblks + info.hblkhd) >> 20:6d} MB  freed, held {info.fordblks >> 20:5d} MB"
+    except (OSError, AttributeError):  # not glibc
+        pass
+    return line
+
+
+def child(args: argparse.Namespace) -> None:
+    import torch
+
+    from qrdistill.students.student import Student
+    from qrdistill.train.config import TrainConfig
+    from qrdistill.train.sharding import StudentForward
+    from qrdistill.train.trainer import train
+
+    phases = {"steps": 0}
+
+    def mark(tag: str) -> None:
+        if phases["steps"] < 2:
+            print(memory_line(tag), flush=True)
+
+    hidden_states, forward = Student.hidden_states, StudentForward.forward
+
+    def traced_hidden_states(self, *a, **k):
+        out = hidden_states(self, *a, **k)
+        mark(f"  {self.name}: decoder forward")
+        return out
+
+    def traced_forward(self, *a, **k):
+        out = forward(self, *a, **k)
+        mark(f"  {self.student.name}: LM head + CE ({out[1].shape[0]} rows)")
+        return out
+
+    def after_step(optimizer, *_):
+        if optimizer is optimizers[0]:
+            mark(f"step {phases['steps'] + 1}: after backward + optimizer")
+            phases["steps"] += 1
+
+    optimizers: list[torch.optim.Optimizer] = []
+    original_init = torch.optim.AdamW.__init__
+
+    def recording_init(self, *a, **k):
+        original_init(self, *a, **k)
+        optimizers.append(self)
+
+    Student.hidden_states, StudentForward.forward, torch.optim.AdamW.__init__ = traced_hidden_states, traced_forward, recording_init
+    torch.optim.optimizer.register_optimizer_step_post_hook(after_step)
+    paths, questions = load_data(args.gsm8k, args.n)
+    print(memory_line("before loading"), flush=True)
+    cfg = TrainConfig(output_dir=args.out, method="qr_distill", num_train_epochs=1000, per_device_train_batch_size=args.batch,
+                      warmup_ratio=0.0, seed=0, save_steps=args.save_steps, save_total_limit=1,
+                      students=[spec(n, args.gradient_checkpointing, args.dtype) for n in ("smollm2", "gemma3")])
+    train(cfg, paths, questions)
+
+
+def steps_done(metrics: FsPath) -> int:
+    if not metrics.exists():
+        return 0
+    lines = metrics.read_text().splitlines()
+    try:
+        return json.loads(lines[-1])["step"] if lines else 0
+    except json.JSONDecodeError:  # a line being written
+        return json.loads(lines[-2])["step"] if len(lines) > 1 else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--every", type=float, default=1.0, help="seconds between RSS samples")
+    parser.add_argument("--n", type=int, default=64, help="paths (epochs repeat over them)")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--save-steps", type=int, default=50)
+    parser.add_argument("--dtype", default=None, help="students' dtype (default: their spec default, bfloat16)")
+    parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--gsm8k", type=FsPath, default=GSM8K)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    print(f"{platform.machine()} {os.cpu_count()} cores, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, load average "
+          f"{os.getloadavg()[0]:.1f}; qr_distill, {args.n} paths, batch {args.batch}, dtype {args.dtype or 'default'}, "
+          f"gradient checkpointing {'on' if args.gradient_checkpointing else 'off'}, {args.minutes:g} min")
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, __file__, "--child", "--out", out, "--n", str(args.n), "--batch", str(args.batch),
+               "--save-steps", str(args.save_steps), "--gsm8k", str(args.gsm8k)]
+        cmd += (["--dtype", args.dtype] if args.dtype else []) + (["--gradient-checkpointing"] if args.gradient_checkpointing else [])
+        proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+        watched, samples, start = psutil.Process(proc.pid), [], time.perf_counter()
+        metrics = FsPath(out) / "metrics.jsonl"
+        while proc.poll() is None and time.perf_counter() - start < args.minutes * 60:
+            try:
+                samples.append((time.perf_counter() - start, watched.memory_info().rss / 2**20, steps_done(metrics)))
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(args.every)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait()
+        elif proc.returncode != 0:
+            raise SystemExit(f"the training run failed (exit {proc.returncode})")
+    steps = samples[-1][2]
+    loading = [rss for _, rss, step in samples if step == 0]
+    tenth = max(1, steps // 10)
+    first = [rss for _, rss, step in samples if 1 <= step <= tenth]
+    last = [rss for _, rss, step in samples if step > steps - tenth]
+    print(f"\n| steps | minutes | peak RSS MB while loading (step 0) | peak RSS MB | median RSS MB, steps 1-{tenth} | "
+          f"median RSS MB, steps {steps - tenth + 1}-{steps} | growth | load avg at the end |\n|---|---|---|---|---|---|---|---|")
+    if first and last:
+        growth = statistics.median(last) / statistics.median(first) - 1
+        print(f"| {steps} | {samples[-1][0] / 60:.1f} | {max(loading, default=0):.0f} | {max(r for _, r, _ in samples):.0f} | "
+              f"{statistics.median(first):.0f} | {statistics.median(last):.0f} | {growth:+.1%} | {os.getloadavg()[0]:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
