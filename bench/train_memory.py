@@ -60,6 +60,7 @@ def memory_line(tag: str) -> str:
 
 def child(args: argparse.Namespace) -> None:
     import torch
+    from torch.optim.optimizer import register_optimizer_step_post_hook
 
     from qrdistill.students.student import Student
     from qrdistill.train.config import TrainConfig
@@ -97,7 +98,7 @@ def child(args: argparse.Namespace) -> None:
         optimizers.append(self)
 
     Student.hidden_states, StudentForward.forward, torch.optim.AdamW.__init__ = traced_hidden_states, traced_forward, recording_init
-    torch.optim.optimizer.register_optimizer_step_post_hook(after_step)
+    register_optimizer_step_post_hook(after_step)
     paths, questions = load_data(args.gsm8k, args.n)
     print(memory_line("before loading"), flush=True)
     cfg = TrainConfig(output_dir=args.out, method="qr_distill", num_train_epochs=1000, per_device_train_batch_size=args.batch,
