@@ -13,8 +13,9 @@ child's RSS every ``--every`` seconds and stops it when the time is up.
 The child prints its memory at the phases of its first two steps: after each student's decoder
 forward, after each student's LM head + CE, after the optimizer step, split into what the kernel
 counts (anonymous memory, file-backed pages: the memory-mapped weights) and what glibc's malloc
-holds (in use by live tensors, freed but kept). Then the table: peak RSS while loading, peak
+holds (in use by live tensors, freed but kept). Then the table: peak RSS until the first step ended, peak
 over the run, the median RSS over the first and the last tenth of the steps, and the growth.
+("Until step 1" covers loading, tokenisation, path embeddings and the first step itself.)
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def memory_line(tag: str) -> str:
 
 def child(args: argparse.Namespace) -> None:
     import torch
+    from torch.optim.optimizer import register_optimizer_step_post_hook
 
     from qrdistill.students.student import Student
     from qrdistill.train.config import TrainConfig
@@ -97,7 +99,7 @@ def child(args: argparse.Namespace) -> None:
         optimizers.append(self)
 
     Student.hidden_states, StudentForward.forward, torch.optim.AdamW.__init__ = traced_hidden_states, traced_forward, recording_init
-    torch.optim.optimizer.register_optimizer_step_post_hook(after_step)
+    register_optimizer_step_post_hook(after_step)
     paths, questions = load_data(args.gsm8k, args.n)
     print(memory_line("before loading"), flush=True)
     cfg = TrainConfig(output_dir=args.out, method="qr_distill", num_train_epochs=1000, per_device_train_batch_size=args.batch,
@@ -158,7 +160,7 @@ def main() -> None:
     tenth = max(1, steps // 10)
     first = [rss for _, rss, step in samples if 1 <= step <= tenth]
     last = [rss for _, rss, step in samples if step > steps - tenth]
-    print(f"\n| steps | minutes | peak RSS MB while loading (step 0) | peak RSS MB | median RSS MB, steps 1-{tenth} | "
+    print(f"\n| steps | minutes | peak RSS MB until step 1 ended | peak RSS MB | median RSS MB, steps 1-{tenth} | "
           f"median RSS MB, steps {steps - tenth + 1}-{steps} | growth | load avg at the end |\n|---|---|---|---|---|---|---|---|")
     if first and last:
         growth = statistics.median(last) / statistics.median(first) - 1
