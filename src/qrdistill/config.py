@@ -102,6 +102,8 @@ class EvalSettings(BaseModel):
     ``plain`` (the task's plain zero-shot prompt) or a style name."""
     plain: bool = True
     """Also answer the test questions under the plain prompt (reported beside the chosen style)."""
+    limit_plain: int | None = Field(default=None, ge=1)
+    """Answer only the first N test questions under the plain prompt (None: all)."""
     max_new_tokens: int = Field(default=256, ge=1)
     batch_size: int = Field(default=16, ge=1)
     ensemble: list[str] = Field(default_factory=list)

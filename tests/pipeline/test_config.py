@@ -10,7 +10,7 @@ BASE = {"run_dir": "r", "tasks": [{"name": "synth_arith", "synthetic": {"train":
         "students": [{"name": "a", "model": "tiny:smollm2"}]}
 
 
-@pytest.mark.parametrize("name", ["demo.yaml", "demo-quick.yaml", "grid.yaml", "grid-arith1.yaml", "real/svamp-cpu.yaml"])
+@pytest.mark.parametrize("name", ["demo.yaml", "demo-quick.yaml", "grid.yaml", "grid-arith1.yaml", "grid-planted.yaml", "real/svamp-cpu.yaml"])
 def test_shipped_configs_validate_against_every_stage(name):
     cfg = load_config(CONFIGS_DIR / name)
     GenerateSettings(**cfg.generate)

@@ -5,7 +5,7 @@ Per (method, seed, student, task), with ``eval.style: auto``:
 
 1. dev: the student answers the dev questions in every candidate style (the styles of the paths
    the method trained on, and the plain prompt), greedy;
-2. the style with the best dev accuracy is chosen (ties: fewer new tokens, then the name);
+2. the style with the best dev accuracy is chosen (ties: the plain prompt, then the name);
 3. test: the student answers the test questions in that style (``{student}.{task}.jsonl``), and
    under the plain prompt (``{student}.{task}.plain.jsonl``) when ``eval.plain``.
 
@@ -70,15 +70,15 @@ def candidate_styles(cfg: RunConfig, method: str, task: str) -> list[str]:
 
 
 def choose_style(dev: dict[str, Sequence[Generation]]) -> str:
-    """The candidate with the best dev accuracy; ties go to fewer new tokens (the cheaper answer), then the name.
+    """The candidate with the best dev accuracy; a tie goes to the plain prompt if it is among the best
+    (the paper's protocol: no extra information), else to the first name in order.
 
     >>> choose_style({"cot": cot_gens, "plain": plain_gens})
     'cot'
     """
-    def key(style: str) -> tuple[float, float, str]:
+    def key(style: str) -> tuple[float, bool, str]:
         gens = dev[style]
-        tokens = sum(g.new_tokens or 0 for g in gens) / max(len(gens), 1)
-        return (-sum(g.correct for g in gens) / max(len(gens), 1), tokens, style)
+        return (-sum(g.correct for g in gens) / max(len(gens), 1), style != PLAIN, style)
 
     return min(dev, key=key)
 
@@ -123,7 +123,7 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
 
         first = [job(t, devs[t], style, f"dev-{style}") for t in devs for style in candidates[t]]
         if cfg.eval.plain and cfg.eval.style != PLAIN:
-            first += [job(t, tests[t], PLAIN, "plain") for t in tests]
+            first += [job(t, tests[t][: cfg.eval.limit_plain], PLAIN, "plain") for t in tests]
         run_jobs(first)
         chosen = {t: _chosen_style(cfg, run, method, seed, spec.name, t, candidates.get(t, [])) for t in tests}
         run_jobs([job(t, tests[t], chosen[t], "test") for t in tests])
