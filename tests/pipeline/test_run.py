@@ -151,7 +151,7 @@ def test_parallel_workers_give_the_sequential_results(tmp_path):
         result = CliRunner().invoke(app, ["run", "--config", str(config)])
         assert result.exit_code == 0, result.output + repr(result.exception)
         runs[workers] = tmp_path / f"w{workers}"
-    assert sorted(p.name for p in (runs[2] / "logs").iterdir()) == [f"{m}-seed{s}.log" for m in ("qr_distill", "random_route") for s in (0, 1)]
+    assert sorted(p.name for p in (runs[2] / "logs").iterdir()) == sorted(["zero_shot-seed0.log"] + [f"{m}-seed{s}.log" for m in ("qr_distill", "random_route") for s in (0, 1)])
     evals = sorted(p.relative_to(runs[1]) for p in (runs[1] / "eval").rglob("*.jsonl"))
     assert evals and evals == sorted(p.relative_to(runs[2]) for p in (runs[2] / "eval").rglob("*.jsonl"))
     for rel in evals:  # same seeds, same data: the same answers whichever process trained them

@@ -41,8 +41,8 @@ def _set_threads(cfg: RunConfig) -> None:
 
 def _train_and_eval(cfg: RunConfig, method: str, seed: int) -> None:
     run = RunDir(cfg.run_dir)
-    questions = prepare_questions(cfg, run)
-    train_stage(cfg, run, method, seed, read_records(run.filtered, Path), questions)
+    if method != ZERO_SHOT:
+        train_stage(cfg, run, method, seed, read_records(run.filtered, Path), prepare_questions(cfg, run))
     evaluate_method(cfg, method, seed)
 
 
@@ -59,8 +59,10 @@ def _unit(config: dict[str, Any], method: str, seed: int) -> float:
 
 
 def _units_in_parallel(cfg: RunConfig, timings: dict[str, float]) -> None:
-    """Every (method, seed) unit, ``cfg.workers`` at a time, seed by seed in config order."""
-    pending = [(method, seed) for seed in cfg.seeds for method in cfg.trained_methods]
+    """Every (method, seed) unit, ``cfg.workers`` at a time, seed by seed in config order (zero_shot,
+    evaluated once, first)."""
+    pending = [(ZERO_SHOT, cfg.seeds[0])] if ZERO_SHOT in cfg.methods else []
+    pending += [(method, seed) for seed in cfg.seeds for method in cfg.trained_methods]
     running: dict[Future[float], tuple[str, int]] = {}
     done: set[tuple[str, int]] = set()
     config = cfg.model_dump(mode="json")
@@ -76,7 +78,7 @@ def _units_in_parallel(cfg: RunConfig, timings: dict[str, float]) -> None:
                 method, seed = running.pop(future)
                 timings[f"train+eval {method} seed{seed}"] = future.result()
                 done.add((method, seed))
-                console.print(f"[green]✓[/] train+eval {method} seed{seed} ({timings[f'train+eval {method} seed{seed}']:.0f}s; "
+                console.print(f"[green]✓[/] {'eval' if method == ZERO_SHOT else 'train+eval'} {method} seed{seed} ({timings[f'train+eval {method} seed{seed}']:.0f}s; "
                               f"log: {RunDir(cfg.run_dir).root / 'logs' / f'{method}-seed{seed}.log'})")
 
 
@@ -97,13 +99,13 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
     t = time.perf_counter()
     filtered = filter_stage(cfg, run, paths, questions)
     _timed("filter", timings, t)
+    if cfg.workers > 1:
+        _units_in_parallel(cfg, timings)
+        return build_report(cfg)
     if ZERO_SHOT in cfg.methods:
         t = time.perf_counter()
         evaluate_method(cfg, ZERO_SHOT, cfg.seeds[0])
         _timed("eval zero_shot", timings, t)
-    if cfg.workers > 1:
-        _units_in_parallel(cfg, timings)
-        return build_report(cfg)
     # seed by seed, each method trained then evaluated: a run stopped early still holds complete seeds
     for seed in cfg.seeds:
         for method in cfg.trained_methods:
