@@ -17,16 +17,16 @@ from pathlib import Path as FsPath
 import torch
 
 from qrdistill.config import load_config
-from qrdistill.evaluate.grid import adapter_dir, run_questions
+from qrdistill.evaluate.grid import adapter_dir
 from qrdistill.jsonl import read_records
+from qrdistill.method.reward import answer_nll
 from qrdistill.records import Path
-from qrdistill.routing.reward import answer_nll
-from qrdistill.rundir import RunDir
+from qrdistill.rundir import RunDir, run_questions
 from qrdistill.students import StudentSpec, load_student
 from qrdistill.teacher.styles import load_styles
-from qrdistill.train.data import build_bare_cues, build_examples
-from qrdistill.train.methods import select_paths
-from qrdistill.train.sharding import StudentForward
+from qrdistill.method.example import build_bare_cues, build_examples
+from qrdistill.method.methods import select_paths
+from qrdistill.method.forward import StudentForward
 
 
 @torch.no_grad()
@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     run = RunDir(args.run)
     cfg = load_config(run.config)
-    questions = {q.id: q for tc in cfg.tasks for q in run_questions(run, tc, "train")}
+    questions = {q.id: q for splits in run_questions(cfg, run).values() for q in splits["train"]}
     paths = select_paths(read_records(run.filtered, Path), "multi_path")[: args.limit]
     specs = [StudentSpec(**s) for s in cfg.students]
     students = [load_student(spec, adapter_dir=adapter_dir(run, args.method, args.seed, spec.name), trainable=False) for spec in specs]

@@ -65,7 +65,7 @@ def child(args: argparse.Namespace) -> None:
 
     from qrdistill.students.student import Student
     from qrdistill.train.config import TrainConfig
-    from qrdistill.train.sharding import StudentForward
+    from qrdistill.method.forward import StudentForward
     from qrdistill.train.trainer import train
 
     phases = {"steps": 0}

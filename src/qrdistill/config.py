@@ -144,7 +144,7 @@ class RunConfig(BaseModel):
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, value: list[str]) -> list[str]:
-        from qrdistill.train.methods import get_method
+        from qrdistill.method.methods import get_method
 
         for method in value:
             if method != ZERO_SHOT:

@@ -29,7 +29,7 @@ its output exists, so a rerun resumes:
       import_report.json, .md            what `qrdistill import --run` kept and dropped
 
 Training reads ``filtered.jsonl`` (every path with its verdict) and selects what its method uses
-(qrdistill.train.methods.select_paths), as does ``qrdistill train --config <run config>``
+(qrdistill.method.methods.select_paths), as does ``qrdistill train --config <run config>``
 without ``--kept``; ``kept.jsonl`` is for tools outside the run.
 """
 
@@ -38,6 +38,26 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path as FsPath
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from qrdistill.jsonl import read_records, write_records
+from qrdistill.records import Question
+
+if TYPE_CHECKING:  # config.py imports this module
+    from qrdistill.config import RunConfig, TaskConfig
+
+SPLITS = ("train", "test")
+
+
+def adapter_dir(train_dir: str | os.PathLike[str], student: str) -> FsPath:
+    """Where a training writes (and evaluation loads) one student's adapter: ``<train dir>/students/<student>``.
+
+    >>> adapter_dir("runs/demo/train/qr_distill/seed0", "smollm2")
+    PosixPath('runs/demo/train/qr_distill/seed0/students/smollm2')
+    """
+    return FsPath(train_dir) / "students" / student
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,10 @@ class RunDir:
     def train(self, method: str, seed: int) -> FsPath:
         return self.root / "train" / method / f"seed{seed}"
 
+    def adapter(self, method: str, seed: int, student: str) -> FsPath:
+        """Where one student of one training keeps its adapter (``adapter_dir``)."""
+        return adapter_dir(self.train(method, seed), student)
+
     def eval(self, method: str, seed: int, student: str, task: str, kind: str = "test") -> FsPath:
         """One student's generations: ``test`` in its chosen style, ``plain`` on the test questions under
         the plain prompt, ``dev`` every candidate style on the dev questions."""
@@ -108,3 +132,38 @@ class RunDir:
     @property
     def plots(self) -> FsPath:
         return self.root / "plots"
+
+
+def _make_questions(tc: TaskConfig, split: str, seed: int) -> list[Question]:
+    from qrdistill.tasks import get_task
+
+    if tc.synthetic is not None:
+        from qrdistill.tasks.synthetic import make_questions
+
+        count = {"train": tc.synthetic.train, "test": tc.synthetic.test, "dev": tc.synthetic.dev}[split]
+        return make_questions(tc.name, count, seed, "val" if split == "dev" else split)
+    source = {"train": tc.train_data, "test": tc.test_data, "dev": tc.dev_data}[split]
+    return get_task(tc.name).load(source, split=split)
+
+
+def run_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Question]]]:
+    """The questions this run uses: each task's train, test (and dev, when it has some) split, written
+    to the run dir the first time (from the task's data, a synthetic family, or what an import wrote
+    there) and re-read after; ``limit_train``/``limit_test``/``limit_dev`` keep the first N.
+
+    >>> run_questions(cfg, RunDir(cfg.run_dir))["gsm8k"]["test"][0].id
+    'gsm8k-test-0'
+    """
+    out: dict[str, dict[str, list[Question]]] = {}
+    for tc in cfg.tasks:
+        out[tc.name] = {}
+        has_dev = tc.has_dev() or run.questions(tc.name, "dev").exists()  # an import may have written dev questions
+        for split in (*SPLITS, "dev") if has_dev else SPLITS:
+            file = run.questions(tc.name, split)
+            if not file.exists():
+                write_records(file, _make_questions(tc, split, cfg.seed))
+            out[tc.name][split] = read_records(file, Question)[: tc.limit(split)]
+        overlap = {q.question for q in out[tc.name]["train"]} & {q.question for q in out[tc.name]["test"]}
+        if overlap:
+            Console(stderr=True).print(f"[yellow]warning: task {tc.name}: {len(overlap)} test question(s) also appear in train[/]")
+    return out

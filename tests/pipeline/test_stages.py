@@ -1,11 +1,10 @@
 """The data stages on questions and paths that an import wrote into the run directory."""
 
 from qrdistill.config import parse_config
-from qrdistill.evaluate import grid
 from qrdistill.jsonl import read_records, write_records
-from qrdistill.pipeline.stages import filter_stage, generate_stage, prepare_questions
+from qrdistill.pipeline.stages import filter_stage, generate_stage
 from qrdistill.records import Path
-from qrdistill.rundir import RunDir
+from qrdistill.rundir import RunDir, run_questions
 from qrdistill.tasks import get_task
 from qrdistill.tasks.synthetic import make_questions
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
@@ -32,10 +31,9 @@ def test_limits_apply_to_imported_questions_and_their_paths(tmp_path, capsys):
         "students": [{"name": "a", "model": "tiny:smollm2"}],
         "eval": {"style": "plain"},
     })
-    questions = prepare_questions(cfg, run)
+    questions = run_questions(cfg, run)  # what training and eval read
     assert [q.id for q in questions["synth_arith1"]["train"]] == [q.id for q in train[:2]]
     assert len(questions["synth_arith1"]["test"]) == 3
-    assert grid.run_questions(run, cfg.tasks[0], "test") == questions["synth_arith1"]["test"]  # what eval scores
     paths = generate_stage(cfg, run, questions)  # the imported paths, not the teacher's
     assert len(paths) == 10
     filtered = filter_stage(cfg, run, paths, questions)

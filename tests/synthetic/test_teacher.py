@@ -147,7 +147,7 @@ def test_refuses_questions_without_a_solution_and_unknown_styles(questions) -> N
 
 def test_planted_answer_first_paths_are_right_pass_the_verifiers_and_state_the_answer_before_any_step(questions) -> None:
     from qrdistill.quality.arithmetic import verify_arithmetic
-    from qrdistill.routing.reward import first_answer_span
+    from qrdistill.method.reward import first_answer_span
     from qrdistill.teacher.synthetic import PLANTED_STYLE
 
     for family, qs in questions.items():

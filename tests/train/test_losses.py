@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 
 from qrdistill.students import load_student
-from qrdistill.train.losses import IGNORE_INDEX, distill_loss, head_logits, per_example_sum, supervised_rows, token_nll
-from qrdistill.train.sharding import StudentForward
+from qrdistill.method.losses import IGNORE_INDEX, distill_loss, head_logits, per_example_sum, supervised_rows, token_nll
+from qrdistill.method.forward import StudentForward
 
 
 def _setup(seed=0, frozen_head=True):
@@ -80,7 +80,7 @@ def test_select_rows_keeps_routed_examples():
 @pytest.mark.parametrize("model", ["tiny:smollm2", "tiny:gemma3"])  # Gemma-3 with final logit soft-capping
 def test_student_forward_loss_and_lora_gradients_equal_the_plain_loss(model, data, monkeypatch):
     """The trainer's forward (chunked NLL, 3 rows per chunk here) against CE over the full logits of the model."""
-    monkeypatch.setattr("qrdistill.train.losses.CHUNK_LOGITS", 3 * 262144)
+    monkeypatch.setattr("qrdistill.method.losses.CHUNK_LOGITS", 3 * 262144)
     spec = data.tiny_specs()[0].model_copy(update={"model": model})
     student = load_student(spec, seed=2)
     with torch.no_grad():  # LoRA B starts at zero: make the adapter matter

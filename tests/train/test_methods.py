@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from qrdistill.cli import app
 from qrdistill.jsonl import write_records
 from qrdistill.train.config import TrainConfig
-from qrdistill.train.methods import METHODS, select_paths
+from qrdistill.method.methods import METHODS, select_paths
 from qrdistill.train.trainer import train
 
 

@@ -9,8 +9,9 @@ from peft import PeftModel
 
 from qrdistill.records import Path
 from qrdistill.students import load_student
-from qrdistill.train import trainer as trainer_module
+from qrdistill.train import metrics as metrics_module
 from qrdistill.train.config import TrainConfig
+from qrdistill.train.routing_log import routing_sources
 from qrdistill.train.trainer import train
 
 LOSS_KEYS = ("loss", "ce/smol", "ce/gemma", "distill/smol", "distill/gemma", "l_align", "l_route", "l_rate", "rate/smol", "rate/gemma")
@@ -86,17 +87,17 @@ def test_routing_log_has_rates_per_style_and_student(reference):
 def test_interrupted_run_resumes_with_identical_losses(reference, tmp_path, monkeypatch, data):
     ref_out, _ = reference
     questions, make_paths = data.make_questions(), data.make_paths
-    original = trainer_module.log_metrics
+    original = metrics_module.log_metrics
 
     def crash_after_step_3(appender, record):
         original(appender, record)
         if record["step"] == 3:
             raise KeyboardInterrupt("simulated preemption after step 3 (checkpoint at 2)")
 
-    monkeypatch.setattr(trainer_module, "log_metrics", crash_after_step_3)
+    monkeypatch.setattr(metrics_module, "log_metrics", crash_after_step_3)
     with pytest.raises(KeyboardInterrupt):
         train(_config(tmp_path, data), make_paths(questions), questions)
-    monkeypatch.setattr(trainer_module, "log_metrics", original)
+    monkeypatch.setattr(metrics_module, "log_metrics", original)
     with pytest.raises(FileExistsError, match="resume"):
         train(_config(tmp_path, data), make_paths(questions), questions)
     train(_config(tmp_path, data), make_paths(questions), questions, resume=True)
@@ -140,6 +141,6 @@ def test_routing_is_counted_per_teacher_and_style_when_several_teachers_wrote_th
         return Path(question_id="q", task="synth_arith", style=style, teacher=teacher, text="t")
 
     one = [path("synthetic", "cot"), path("synthetic", "program")]
-    assert trainer_module.routing_sources(one) == ["cot", "program"]
+    assert routing_sources(one) == ["cot", "program"]
     several = [path("palm-540b", "cot"), path("gpt-3.5-turbo", "cot"), path("code-davinci-002", "program")]
-    assert trainer_module.routing_sources(several) == ["palm-540b / cot", "gpt-3.5-turbo / cot", "code-davinci-002 / program"]
+    assert routing_sources(several) == ["palm-540b / cot", "gpt-3.5-turbo / cot", "code-davinci-002 / program"]

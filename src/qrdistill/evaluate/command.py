@@ -28,8 +28,7 @@ def eval_command(
     from qrdistill.config import load_config
     from qrdistill.evaluate.display import print_eval_table
     from qrdistill.evaluate.grid import evaluate_method
-    from qrdistill.pipeline.stages import prepare_questions
-    from qrdistill.rundir import RunDir
+    from qrdistill.rundir import RunDir, run_questions
 
     cfg = load_config(config)
     overrides: dict[str, object] = {}
@@ -44,7 +43,7 @@ def eval_command(
     if overrides:
         cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update=overrides)})
     with stage_output(quiet, as_json) as output:
-        prepare_questions(cfg, RunDir(cfg.run_dir))  # the test questions, written once from the config's tasks
+        run_questions(cfg, RunDir(cfg.run_dir))  # the test questions, written once from the config's tasks
         summaries = evaluate_method(cfg, method, seed)
         output.summary = {"results": [s.model_dump() for s in summaries]}
         print_eval_table(summaries)

@@ -23,13 +23,13 @@ from pathlib import Path as FsPath
 
 from rich.console import Console
 
-from qrdistill.config import ZERO_SHOT, RunConfig, TaskConfig
+from qrdistill.config import ZERO_SHOT, RunConfig
 from qrdistill.evaluate.ensembles import ensemble_results
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, Generation, evaluate_student, read_generations, score_generations
 from qrdistill.evaluate.results import RunResult
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
-from qrdistill.rundir import RunDir
+from qrdistill.rundir import RunDir, run_questions
 from qrdistill.tasks import get_task
 from qrdistill.teacher.styles import load_styles
 
@@ -42,7 +42,7 @@ def adapter_dir(run: RunDir, method: str, seed: int, student: str) -> FsPath | N
     """Where ``train`` saved this student's adapter (None for zero_shot)."""
     if method == ZERO_SHOT:
         return None
-    path = run.train(method, seed) / "students" / student
+    path = run.adapter(method, seed, student)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no trained adapter for {student} ({method}, seed {seed}); run training first")
     return path
@@ -52,16 +52,10 @@ def _complete(file: FsPath, n: int) -> bool:
     return file.exists() and len(read_generations(file)) == n
 
 
-def run_questions(run: RunDir, task: TaskConfig, split: str) -> list[Question]:
-    """The ``split`` questions the run wrote (or an import wrote) for ``task``: the first
-    ``limit_train``/``limit_test``/``limit_dev`` of them, all without a limit."""
-    return read_records(run.questions(task.name, split), Question)[: task.limit(split)]
-
-
 def candidate_styles(cfg: RunConfig, method: str, task: str) -> list[str]:
     """The styles a student of ``method`` may answer ``task`` in: those of the task's paths the method
     trained on (every kept style for zero_shot), then ``plain``."""
-    from qrdistill.train.methods import select_paths
+    from qrdistill.method.methods import select_paths
 
     run = RunDir(cfg.run_dir)
     paths = read_records(run.filtered, Path) if run.filtered.exists() else []
@@ -94,8 +88,9 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
 
     run = RunDir(cfg.run_dir)
     templates = load_styles(cfg.generate.get("styles_file"))
-    tests = {tc.name: run_questions(run, tc, "test") for tc in cfg.tasks}
-    devs = {tc.name: run_questions(run, tc, "dev") for tc in cfg.tasks if cfg.eval.style == "auto"}
+    questions = run_questions(cfg, run)
+    tests = {task: splits["test"] for task, splits in questions.items()}
+    devs = {task: splits.get("dev", []) for task, splits in questions.items() if cfg.eval.style == "auto"}
     for name, questions in devs.items():
         if not questions:
             raise FileNotFoundError(f"{run.questions(name, 'dev')}: eval.style 'auto' needs dev questions for task {name}")

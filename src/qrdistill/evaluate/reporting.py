@@ -14,7 +14,7 @@ from rich.table import Table
 from qrdistill.config import RunConfig
 from qrdistill.evaluate.aggregate import average_over_tasks, ordered
 from qrdistill.evaluate.comparisons import paired_comparisons
-from qrdistill.evaluate.grid import dev_accuracies, run_questions
+from qrdistill.evaluate.grid import dev_accuracies
 from qrdistill.evaluate.plots import accuracy_bars, loss_curves, routing_heatmaps
 from qrdistill.evaluate.reference import reference_table
 from qrdistill.evaluate.report import METHOD_ORDER, accuracy_table, build_report, comparisons_table, funnel_markdown
@@ -23,7 +23,7 @@ from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_gains, r
 from qrdistill.jsonl import read_records, write_atomic
 from qrdistill.output import keep_words
 from qrdistill.records import Path, Question
-from qrdistill.rundir import RunDir
+from qrdistill.rundir import RunDir, run_questions
 
 console = Console(stderr=True)
 
@@ -145,8 +145,9 @@ def write_report(cfg: RunConfig, run: RunDir, runs: list[RunResult]) -> None:
         if paired_plain:
             body += "\n\nPaired differences under the plain prompt (points):\n\n" + paired_plain
         sections.append(("Accuracy (%) under the plain zero-shot prompt", body))
-    splits = {tc.name: (run_questions(run, tc, "train"), run_questions(run, tc, "test")) for tc in cfg.tasks
-              if run.questions(tc.name, "train").exists() and run.questions(tc.name, "test").exists()}
+    needed = [(tc.name, split) for tc in cfg.tasks for split in ("train", "test", "dev") if split != "dev" or tc.has_dev()]
+    written = all(run.questions(task, split).exists() for task, split in needed)  # the report writes no questions
+    splits = {task: (qs["train"], qs["test"]) for task, qs in run_questions(cfg, run).items()} if written else {}
     references = reference_table(splits)
     if references:
         sections.append(("Reference accuracies without a model (%)", references + "\n\n"

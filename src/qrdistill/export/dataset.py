@@ -31,7 +31,7 @@ from qrdistill.jsonl import RecordError, write_json, write_records
 from qrdistill.records import Path, Question
 from qrdistill.tasks import get_task
 from qrdistill.teacher.styles import Style, load_styles, prompt_for
-from qrdistill.train.methods import select_paths
+from qrdistill.method.methods import select_paths
 
 
 @dataclass

@@ -22,9 +22,9 @@ from qrdistill.evaluate.grid import collect_results, evaluate_method
 from qrdistill.evaluate.reporting import write_report
 from qrdistill.jsonl import read_records, write_atomic
 from qrdistill.records import Path
-from qrdistill.pipeline.stages import console, filter_stage, generate_stage, prepare_questions
+from qrdistill.pipeline.stages import console, filter_stage, generate_stage
 from qrdistill.pipeline.training import train_stage
-from qrdistill.rundir import RunDir
+from qrdistill.rundir import RunDir, run_questions
 
 
 def _timed(name: str, timings: dict[str, float], start: float) -> None:
@@ -42,7 +42,7 @@ def _set_threads(cfg: RunConfig) -> None:
 def _train_and_eval(cfg: RunConfig, method: str, seed: int) -> None:
     run = RunDir(cfg.run_dir)
     if method != ZERO_SHOT:
-        train_stage(cfg, run, method, seed, read_records(run.filtered, Path), prepare_questions(cfg, run))
+        train_stage(cfg, run, method, seed, read_records(run.filtered, Path), run_questions(cfg, run))
     evaluate_method(cfg, method, seed)
 
 
@@ -91,7 +91,7 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
-    questions = prepare_questions(cfg, run)
+    questions = run_questions(cfg, run)
     _timed("questions", timings, t)
     t = time.perf_counter()
     paths = generate_stage(cfg, run, questions)

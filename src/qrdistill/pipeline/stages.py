@@ -1,6 +1,6 @@
 """The data stages of a run: questions, teacher paths, filtering, each skipped when finished.
 
->>> questions = prepare_questions(cfg, run)      # {task: {"train": [...], "test": [...]}}
+>>> questions = run_questions(cfg, run)          # rundir: {task: {"train": [...], "test": [...]}}
 >>> paths = generate_stage(cfg, run, questions)
 >>> filtered = filter_stage(cfg, run, paths, questions)
 """
@@ -9,43 +9,13 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from qrdistill.config import RunConfig, TaskConfig
-from qrdistill.evaluate.grid import run_questions
+from qrdistill.config import RunConfig
 from qrdistill.jsonl import read_records, write_records
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 from qrdistill.tasks import get_task
 
-SPLITS = ("train", "test")
 console = Console(stderr=True)
-
-
-def _make_questions(tc: TaskConfig, split: str, seed: int) -> list[Question]:
-    if tc.synthetic is not None:
-        from qrdistill.tasks.synthetic import make_questions
-
-        count = {"train": tc.synthetic.train, "test": tc.synthetic.test, "dev": tc.synthetic.dev}[split]
-        return make_questions(tc.name, count, seed, "val" if split == "dev" else split)
-    source = {"train": tc.train_data, "test": tc.test_data, "dev": tc.dev_data}[split]
-    return get_task(tc.name).load(source, split=split)
-
-
-def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Question]]]:
-    """Each task's train, test (and dev, when it has some) questions, written to the run dir once and
-    re-read after; ``limit_train``/``limit_test``/``limit_dev`` keep the first N (also of questions an
-    import wrote there)."""
-    out: dict[str, dict[str, list[Question]]] = {}
-    for tc in cfg.tasks:
-        out[tc.name] = {}
-        for split in (*SPLITS, "dev") if tc.has_dev() else SPLITS:
-            file = run.questions(tc.name, split)
-            if not file.exists():
-                write_records(file, _make_questions(tc, split, cfg.seed))
-            out[tc.name][split] = run_questions(run, tc, split)
-        overlap = {q.question for q in out[tc.name]["train"]} & {q.question for q in out[tc.name]["test"]}
-        if overlap:
-            console.print(f"[yellow]warning: task {tc.name}: {len(overlap)} test question(s) also appear in train[/]")
-    return out
 
 
 def generate_stage(cfg: RunConfig, run: RunDir, questions: dict[str, dict[str, list[Question]]]) -> list[Path]:

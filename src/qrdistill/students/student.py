@@ -30,7 +30,7 @@ from qrdistill.students.encoding import Encoded, collate, encode_pair, format_pr
 from qrdistill.students.generation import greedy_generate
 from qrdistill.students.spec import StudentSpec
 from qrdistill.students.stopping import Completion, StopAt, finish, text_stop_check
-from qrdistill.train.losses import head_logits, per_example_sum, supervised_rows, token_nll
+from qrdistill.method.losses import head_logits, per_example_sum, supervised_rows, token_nll
 
 log = logging.getLogger(__name__)
 _console = Console(stderr=True)

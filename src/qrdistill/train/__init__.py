@@ -1,4 +1,5 @@
-"""Stage D and the training loop: losses, text alignment, peer teaching, methods, checkpoints.
+"""The training loop around ``method.step.cooperative_step``: set-up, checkpoints and resume,
+sharding, logs, outputs and the ``qrdistill train`` command.
 
 >>> from qrdistill.train.config import TrainConfig
 >>> from qrdistill.train.trainer import train

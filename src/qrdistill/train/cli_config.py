@@ -16,16 +16,14 @@ import yaml
 from qrdistill.config import RunConfig, load_config
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
-from qrdistill.rundir import RunDir
+from qrdistill.rundir import RunDir, run_questions
 from qrdistill.train.config import TrainConfig
 
 
 def _train_questions(cfg: RunConfig, run: RunDir) -> dict[str, Question]:
     """The train questions of a run config's tasks, by id (written to the run dir the first time,
     as ``qrdistill run`` does)."""
-    from qrdistill.pipeline.stages import prepare_questions
-
-    return {q.id: q for splits in prepare_questions(cfg, run).values() for q in splits["train"]}
+    return {q.id: q for splits in run_questions(cfg, run).values() for q in splits["train"]}
 
 
 def resolve_inputs(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from qrdistill.config import load_config
 from qrdistill.students.spec import StudentSpec
-from qrdistill.train.methods import get_method
+from qrdistill.method.methods import get_method
 
 
 class TrainConfig(BaseModel):

@@ -2,7 +2,7 @@
 
 The trainer needs two things of a student per micro-batch: the decoder's last hidden states (for
 peer teaching) and the LM head's NLL at the supervised rows only (Eq. 9's L_distill). Both are one
-``StudentForward.forward``. With ``sharding: fsdp`` (or an accelerate FSDP config) every decoder
+``StudentForward.forward`` (``method/forward.py``). With ``sharding: fsdp`` (or an accelerate FSDP config) every decoder
 layer is a ``fully_shard`` unit and the StudentForward is the root unit: it holds the embeddings,
 the final norm and the LM head (Gemma ties it to the embeddings), so the root's all-gather makes
 the head whole exactly while it is used, although the head runs outside the decoder's forward.
@@ -33,34 +33,12 @@ from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 from torch.distributed.tensor import DTensor, distribute_tensor
 
+from qrdistill.method.forward import StudentForward
 from qrdistill.students import Student
-from qrdistill.train.losses import SupervisedRows, supervised_rows
 
 log = logging.getLogger(__name__)
 
 Sharding = Literal["none", "fsdp"]
-
-
-class StudentForward(torch.nn.Module):
-    """One student's forward as the trainer uses it: hidden states, and the LM head on supervised rows only.
-
-    >>> hidden, nll, rows = StudentForward(student)(input_ids, attention_mask, labels)   # [B,T,H], [N], rows
-    """
-
-    def __init__(self, student: Student) -> None:
-        super().__init__()
-        self.model = student.model
-        self.student = student
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, SupervisedRows]:
-        """Hidden states [B,T,H] in float32 (whatever the student's dtype), the float32 NLL [N] of the
-        supervised rows (chunked, ``losses.token_nll``), and the rows."""
-        student = self.student
-        with student.autocast():
-            hidden = student.hidden_states(input_ids, attention_mask)
-            rows = supervised_rows(hidden, labels)
-            nll = student.token_nll(rows.hidden, rows.targets)
-        return hidden.float(), nll, rows
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
@@ -157,6 +135,22 @@ def resident_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> 
     states = [v for state in optimizer.state.values() for v in state.values() if isinstance(v, torch.Tensor)]
     local = [t.to_local() if isinstance(t, DTensor) else t for t in [*model.parameters(), *states]]
     return sum(t.numel() * t.element_size() for t in local)
+
+
+def sync_gradients(params: Sequence[torch.nn.Parameter], world: int) -> None:
+    """Average gradients over processes (what DDP does), in one flat all-reduce."""
+    if world == 1:
+        return
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    flat = torch.cat([p.grad.reshape(-1) for p in params])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for p in params:
+        p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
+        offset += p.numel()
 
 
 def _shard_like(full: torch.Tensor, like: DTensor) -> DTensor:

@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-from qrdistill.routing.objective import rate_entropy, rate_regulariser, router_loss, usefulness_targets
-from qrdistill.routing.router import Router, ensure_coverage, pattern_gates, random_gates, sample_gates
-from qrdistill.routing.state import N_FEATURES, StudentState
+from qrdistill.method.objective import rate_entropy, rate_regulariser, router_loss, usefulness_targets
+from qrdistill.method.gates import ensure_coverage, pattern_gates, random_gates, sample_gates
+from qrdistill.method.router import Router
+from qrdistill.method.state import N_FEATURES, StudentState
 
 STYLES = ["answer_first", "cot", "tot"]
 

@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from qrdistill.train.peer import PeerTeacher, align_loss, peer_losses, spread_loss
+from qrdistill.method.peer import PeerTeacher, align_loss, peer_losses, spread_loss
 
 
 def _codes(n=12, d=8, seed=0):

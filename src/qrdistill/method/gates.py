@@ -1,23 +1,15 @@
-"""The router: which students learn from which path (Stage C, paper Eq. 1-2, made conditional).
+"""Gates: which of the S students each path of a batch goes to (hard 0/1, at least one per path).
 
-For path j and student s:
-
-    logit_js = MLP([h_j ; e_style(j) ; e_student(s) ; f_js])
-
-h_j is the frozen sentence embedding of the path text (MiniLM-L6, ``embed``), e_style and
-e_student are learned embeddings and f_js is the student's current state on the path
-(``state.StudentState.features``). Gates are independent per student (a path may go to 1..S
-students) and sampled as hard binary-concrete (Gumbel-sigmoid) variables, i.e. gate_js ~
-Bernoulli(sigmoid(logit_js)); a path whose gates all come out 0 goes to a student drawn uniformly at
-random, so every kept path reaches a student and no student is a fixed favourite. The router learns
-from its own objective (``objective.py``), not through the gates, so no relaxed gate is kept.
+Learned routing samples independent per-student gates from the router's logits as hard
+binary-concrete (Gumbel-sigmoid) variables, i.e. gate_js ~ Bernoulli(sigmoid(logit_js)); a path
+whose gates all come out 0 goes to a student drawn uniformly at random, so every kept path reaches a
+student and no student is a fixed favourite. No relaxed gate is kept: the router learns from
+``objective.py``, not through the gates.
 
 The random-routing ablation draws each path's set of students from the frequencies of the sets a
 learned router realised (``pattern_gates``), so it matches the per-student rates and their overlap
-while ignoring the path.
+while ignoring the path. Sets of students are written ``a+b`` (``pattern_key``) in logs and configs.
 
->>> router = Router(text_dim=384, styles=["cot", "pot"], n_students=2, n_features=3)
->>> logits = router(text_emb, style_ids, features)     # [B, S]
 >>> gates = sample_gates(logits)                       # Gates(hard=..., prob=...)
 >>> gates = pattern_gates(8, {(0,): 0.3, (1,): 0.2, (0, 1): 0.5}, n_students=2)
 """
@@ -28,37 +20,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
-from torch import nn
-
-
-class Router(nn.Module):
-    """MLP over (path embedding, style, student, student state) -> one gate logit per student."""
-
-    def __init__(self, text_dim: int, styles: Sequence[str], n_students: int, n_features: int, hidden: int = 128, embed_dim: int = 16) -> None:
-        super().__init__()
-        self.styles = list(styles)
-        self.style = nn.Embedding(len(self.styles), embed_dim)
-        self.student = nn.Embedding(n_students, embed_dim)
-        self.mlp = nn.Sequential(
-            nn.Linear(text_dim + 2 * embed_dim + n_features, hidden),
-            nn.GELU(),
-            nn.Linear(hidden, 1),
-        )
-
-    def style_ids(self, styles: Sequence[str]) -> torch.Tensor:
-        """Indices of ``styles``; an unknown style is an error naming the known ones."""
-        try:
-            return torch.tensor([self.styles.index(s) for s in styles], dtype=torch.long, device=self.style.weight.device)
-        except ValueError:
-            unknown = sorted(set(styles) - set(self.styles))
-            raise ValueError(f"router: unknown style(s) {unknown}; it was built for {self.styles}") from None
-
-    def forward(self, text_emb: torch.Tensor, style_ids: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-        """Gate logits [B, S] from text embeddings [B, D], style ids [B], features [B, S, F]."""
-        batch, n_students, _ = features.shape
-        students = self.student.weight[None].expand(batch, n_students, -1)
-        path = torch.cat([text_emb, self.style(style_ids)], dim=-1)[:, None].expand(batch, n_students, -1)
-        return self.mlp(torch.cat([path, students, features], dim=-1)).squeeze(-1)
 
 
 @dataclass
@@ -126,3 +87,29 @@ def pattern_gates(batch: int, patterns: Mapping[tuple[int, ...], float], n_stude
     hard = masks[torch.multinomial(freq, batch, replacement=True, generator=generator)].to(device)
     rate = (freq @ masks).to(device)  # expected share of paths each student gets
     return Gates(hard=hard, prob=rate.expand_as(hard))
+
+
+def pattern_key(members: Sequence[str]) -> str:
+    """How a set of students is written in logs and configs: their names joined by ``+``.
+
+    >>> pattern_key(["smollm2", "gemma3"])
+    'smollm2+gemma3'
+    """
+    return "+".join(members)
+
+
+def patterns_by_index(patterns: Mapping[str, float], names: Sequence[str]) -> dict[tuple[int, ...], float]:
+    """``{"a+b": share}`` (``pattern_key``s of student names) -> ``{(0, 1): share}`` for ``pattern_gates``;
+    a name that is not a student is an error naming the students.
+
+    >>> patterns_by_index({"gemma3": 0.4, "smollm2+gemma3": 0.6}, ["smollm2", "gemma3"])
+    {(1,): 0.4, (0, 1): 0.6}
+    """
+    out = {}
+    for key, freq in patterns.items():
+        members = key.split("+")
+        unknown = [m for m in members if m not in names]
+        if unknown:
+            raise ValueError(f"random_patterns: {key!r} names unknown student(s) {unknown}; the students are {list(names)}")
+        out[tuple(sorted(names.index(m) for m in members))] = freq
+    return out

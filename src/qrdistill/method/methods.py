@@ -78,6 +78,17 @@ def _answer_checked(path: Path) -> bool:
     return path.correct is not False
 
 
+def budget_paths(paths: Sequence[Path]) -> list[Path]:
+    """The paths an epoch of the step budget counts, the same for every method: the kept ones, so
+    ``single_path`` cycles its smaller set more often and ``no_filter`` sees its larger one less
+    than once per epoch (docs/method.md §5).
+
+    >>> len(budget_paths(filtered)) == len(select_paths(filtered, "multi_path"))
+    True
+    """
+    return [p for p in paths if _kept(p)]
+
+
 def select_paths(paths: Sequence[Path], method: str) -> list[Path]:
     """The paths ``method`` trains on, in input order.
 

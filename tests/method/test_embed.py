@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from qrdistill.routing import embed
-from qrdistill.routing.embed import cached_embeddings, default_encoder_dir, embed_texts
+from qrdistill.method import embed
+from qrdistill.method.embed import cached_embeddings, default_encoder_dir, embed_texts
 
 TEXTS = ["2 + 3 = 5, so the answer is 5.", "def solve():\n    return 2 + 3", "Backward: 5 - 3 = 2, which matches."]
 
