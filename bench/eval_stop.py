@@ -25,7 +25,7 @@ from rich.table import Table
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, Generation, evaluate_student, read_generations
 from qrdistill.students import StudentSpec, load_student
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import make_questions
+from qrdistill.synthetic.families import make_questions
 
 console = Console()
 

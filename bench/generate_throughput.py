@@ -28,8 +28,8 @@ from pathlib import Path as FsPath
 import psutil
 
 from qrdistill.callcache import CallCache
-from qrdistill.teacher.backends import ChatRequest, complete_cached
-from qrdistill.teacher.backends.openai_compat import OpenAIBackend
+from qrdistill.backends import ChatRequest, complete_cached
+from qrdistill.backends.openai_compat import OpenAIBackend
 
 ROOT = FsPath(__file__).resolve().parents[1]
 

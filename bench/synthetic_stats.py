@@ -22,9 +22,9 @@ from rich.progress import track
 from qrdistill.quality.arithmetic import find_calculations
 from qrdistill.students.embedded import tokenizer_dir
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import FAMILIES, make_questions
+from qrdistill.synthetic.families import FAMILIES, make_questions
 from qrdistill.teacher.styles import PAPER_STYLES
-from qrdistill.teacher.synthetic import FLAWS, FlawRates, render_path
+from qrdistill.synthetic.teacher import FLAWS, FlawRates, render_path
 
 STUDENTS = ("smollm2-135m", "gemma3-270m")
 

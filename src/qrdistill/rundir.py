@@ -138,7 +138,7 @@ def _make_questions(tc: TaskConfig, split: str, seed: int) -> list[Question]:
     from qrdistill.tasks import get_task
 
     if tc.synthetic is not None:
-        from qrdistill.tasks.synthetic import make_questions
+        from qrdistill.synthetic.families import make_questions
 
         count = {"train": tc.synthetic.train, "test": tc.synthetic.test, "dev": tc.synthetic.dev}[split]
         return make_questions(tc.name, count, seed, "val" if split == "dev" else split)

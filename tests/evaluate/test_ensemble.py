@@ -1,8 +1,8 @@
 import pytest
 
-from qrdistill.evaluate.ensemble import choose_by_logprob, majority_vote, normalised_logprob
-from qrdistill.evaluate.ensembles import ensemble_results
+from qrdistill.evaluate.ensemble import ensemble_results
 from qrdistill.evaluate.generations import Generation
+from qrdistill.evaluate.voting import choose_by_logprob, majority_vote, normalised_logprob
 
 
 def gen(student, qid, answer, correct, logprob=None, prompt="Q?"):

@@ -9,7 +9,7 @@ from qrdistill.evaluate.generations import EvalJob, EvalLabel, evaluate_student,
 from qrdistill.students import Student, StudentSpec, load_student
 from qrdistill.students.stopping import Completion
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import make_questions
+from qrdistill.synthetic.families import make_questions
 
 
 class Recording:

@@ -6,7 +6,7 @@ from qrdistill.pipeline.stages import filter_stage, generate_stage
 from qrdistill.records import Path
 from qrdistill.rundir import RunDir, run_questions
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import make_questions
+from qrdistill.synthetic.families import make_questions
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 
 

@@ -19,7 +19,7 @@ from qrdistill.quality.filter import FilterSettings, filter_paths
 from qrdistill.quality.funnel import funnel, plot_funnel
 from qrdistill.records import Path, Question
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import make_questions
+from qrdistill.synthetic.families import make_questions
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 
 SECRET = "sk-qrdistill-filter-secret-51d2"

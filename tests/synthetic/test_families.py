@@ -9,8 +9,8 @@ import pytest
 
 from qrdistill.jsonl import RecordError, write_records
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import FAMILIES, make_questions
-from qrdistill.tasks.synthetic_solution import Solution
+from qrdistill.synthetic.families import FAMILIES, make_questions
+from qrdistill.synthetic.solutions import Solution
 
 N = 60
 

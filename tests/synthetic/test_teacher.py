@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from qrdistill.records import Question
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import FAMILIES, make_questions
+from qrdistill.synthetic.families import FAMILIES, make_questions
 from qrdistill.teacher.styles import PAPER_STYLES
-from qrdistill.teacher.synthetic import FlawRates, render_path
+from qrdistill.synthetic.teacher import FlawRates, render_path
 
 CLEAN = FlawRates(wrong_answer=0.0, wrong_step=0.0, irrelevant_step=0.0)
 CALC = re.compile(r"(?<![\d/.])(\d+) ([-+×÷]) (\d+) = (\d+)(?![\d/])")
@@ -148,7 +148,7 @@ def test_refuses_questions_without_a_solution_and_unknown_styles(questions) -> N
 def test_planted_answer_first_paths_are_right_pass_the_verifiers_and_state_the_answer_before_any_step(questions) -> None:
     from qrdistill.quality.arithmetic import verify_arithmetic
     from qrdistill.method.reward import first_answer_span
-    from qrdistill.teacher.synthetic import PLANTED_STYLE
+    from qrdistill.synthetic.teacher import PLANTED_STYLE
 
     for family, qs in questions.items():
         task = get_task(family)

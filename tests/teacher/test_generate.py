@@ -17,7 +17,7 @@ from sum_task import SumTask, answer_for, make_questions, sampled_answer
 
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
-from qrdistill.teacher.backends import BackendError
+from qrdistill.backends import BackendError
 from qrdistill.teacher.generate import GenerateSettings, derive_seed, generate_paths, load_questions
 
 HERE = FsPath(__file__).parent

@@ -12,7 +12,7 @@ from rich.console import Console
 from sum_task import SumTask, make_questions
 from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-from qrdistill.teacher.backends import ChatRequest, get_backend
+from qrdistill.backends import ChatRequest, get_backend
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 
 pytestmark = pytest.mark.slow

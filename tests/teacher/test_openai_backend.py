@@ -8,8 +8,8 @@ import pytest
 from openai_server import Call, OpenAIServer, Reply
 from sum_task import answer_for, make_questions
 
-from qrdistill.teacher.backends import ChatRequest, get_backend
-from qrdistill.teacher.backends.openai_compat import parse_completion, parse_retry_after
+from qrdistill.backends import ChatRequest, get_backend
+from qrdistill.backends.openai_compat import parse_completion, parse_retry_after
 
 
 def requests_for(n: int) -> list[ChatRequest]:

@@ -17,8 +17,8 @@ from rich.console import Console
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import make_questions
-from qrdistill.teacher.backends import BackendError, get_backend
+from qrdistill.synthetic.families import make_questions
+from qrdistill.backends import BackendError, get_backend
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 from qrdistill.teacher.styles import PAPER_STYLES
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from qrdistill.cli import app
 from qrdistill.jsonl import write_records
 from qrdistill.records import Path, Verdict
-from qrdistill.tasks.synthetic import make_questions
+from qrdistill.synthetic.families import make_questions
 from qrdistill.train.cli_config import resolve_inputs
 
 

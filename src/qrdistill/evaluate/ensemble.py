@@ -1,57 +1,55 @@
-"""Ensembles of students at test time: majority vote and generated-token log-prob choice.
+"""Ensemble rows from the students' saved generations of one (method, seed, task).
 
-Both are pure functions over per-student answers of one question, so the rule is testable
-without models. The log-prob ensemble scores each student's OWN generation by the mean
-log-probability of its generated tokens only (the authors' code read prompt log-probs).
-
->>> majority_vote(["4", "5", "4"])
-'4'
->>> choose_by_logprob(["4", "5"], [-0.9, -0.2])
-'5'
+>>> rows = ensemble_results({"smollm2": gens_a, "gemma3": gens_b}, ["vote", "logprob"])
+>>> rows[0].student
+'ensemble-vote'
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+from qrdistill.evaluate.voting import choose_by_logprob, majority_vote
+from qrdistill.evaluate.generations import Generation
+from qrdistill.evaluate.results import RunResult
 
 
-def majority_vote(answers: Sequence[str | None]) -> str | None:
-    """Most frequent non-missing answer; ties go to the earliest student listing it.
+def _aligned(per_student: Mapping[str, Sequence[Generation]]) -> list[list[Generation]]:
+    by_id = [{g.question_id: g for g in gens} for gens in per_student.values()]
+    shared = set.intersection(*(set(d) for d in by_id))
+    order = [g.question_id for g in next(iter(per_student.values())) if g.question_id in shared]
+    return [[d[qid] for d in by_id] for qid in order]
 
-    >>> majority_vote([None, "B", "A", "A", "B"])
-    'B'
+
+def _correct_for(answer: str | None, row: Sequence[Generation]) -> bool:
+    """Whether ``answer`` is right: the verdict the task gave a generation with that answer."""
+    return answer is not None and next(g.correct for g in row if g.answer == answer)
+
+
+def ensemble_results(per_student: Mapping[str, Sequence[Generation]], kinds: Sequence[str]) -> list[RunResult]:
+    """One RunResult per ensemble kind over the questions every student answered.
+
+    'vote': majority of extracted answers; 'logprob': the answer of the student whose own
+    generation has the highest length-normalised generated-token log-prob.
     """
-    counts = Counter(a for a in answers if a is not None)
-    if not counts:
-        return None
-    best = max(counts.values())
-    return next(a for a in answers if a is not None and counts[a] == best)
-
-
-def normalised_logprob(token_logprobs: Sequence[float]) -> float:
-    """Length-normalised log-probability: the mean over generated tokens (-inf when empty).
-
-    >>> normalised_logprob([-1.0, -3.0])
-    -2.0
-    """
-    if not token_logprobs:
-        return float("-inf")
-    return sum(token_logprobs) / len(token_logprobs)
-
-
-def choose_by_logprob(answers: Sequence[str | None], scores: Sequence[float]) -> str | None:
-    """The answer of the student whose generation has the highest normalised log-prob.
-
-    Students without an extractable answer are skipped; ties go to the earlier student.
-
-    >>> choose_by_logprob([None, "7", "8"], [0.0, -1.0, -0.5])
-    '8'
-    """
-    if len(answers) != len(scores):
-        raise ValueError(f"choose_by_logprob: {len(answers)} answers but {len(scores)} scores")
-    best: tuple[float, str] | None = None
-    for answer, score in zip(answers, scores):
-        if answer is not None and (best is None or score > best[0]):
-            best = (score, answer)
-    return None if best is None else best[1]
+    if len(per_student) < 2 or not kinds:
+        return []
+    rows = _aligned(per_student)
+    first = rows[0][0] if rows else None
+    if first is None:
+        return []
+    out = []
+    for kind in kinds:
+        if kind == "vote":
+            picks = [majority_vote([g.answer for g in row]) for row in rows]
+        elif kind == "logprob":
+            missing = [g for row in rows for g in row if g.logprob is None]
+            if missing:
+                raise ValueError(f"logprob ensemble: {missing[0].student} on {missing[0].question_id} has no logprob; "
+                                 "re-run eval with the 'logprob' ensemble enabled so generations are scored")
+            picks = [choose_by_logprob([g.answer for g in row], [g.logprob for g in row]) for row in rows]
+        else:
+            raise ValueError(f"unknown ensemble {kind!r}; choose from vote, logprob")
+        correct = sum(_correct_for(a, row) for a, row in zip(picks, rows))
+        out.append(RunResult.from_counts(first.method, f"ensemble-{kind}", first.task, first.seed, correct=correct, n=len(rows)))
+    return out

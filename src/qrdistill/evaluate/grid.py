@@ -24,7 +24,7 @@ from pathlib import Path as FsPath
 from rich.console import Console
 
 from qrdistill.config import ZERO_SHOT, RunConfig
-from qrdistill.evaluate.ensembles import ensemble_results
+from qrdistill.evaluate.ensemble import ensemble_results
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, Generation, evaluate_student, read_generations, score_generations
 from qrdistill.evaluate.results import RunResult
 from qrdistill.jsonl import read_records

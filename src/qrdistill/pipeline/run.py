@@ -5,7 +5,7 @@ finished run only rebuilds the report. With ``workers: N`` the (method, seed) un
 evaluate — run in N processes at once (``random_route`` waits for the ``qr_distill`` unit of its
 seed, whose routing it copies); each unit's output goes to ``logs/{method}-seed{seed}.log``.
 
->>> report_md = run_pipeline(load_config("configs/demo.yaml"))
+>>> report_md = run_pipeline(load_config("src/qrdistill/configs/demo.yaml"))
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from qrdistill.config import ZERO_SHOT, RunConfig, dump_config
 from qrdistill.evaluate.grid import collect_results, evaluate_method
-from qrdistill.evaluate.reporting import write_report
+from qrdistill.report.write import write_report
 from qrdistill.jsonl import read_records, write_atomic
 from qrdistill.records import Path
 from qrdistill.pipeline.stages import console, filter_stage, generate_stage

@@ -39,7 +39,7 @@ def adapters_of(run: RunDir, method: str, seed: int) -> dict[str, str]:
 def matched_patterns(run: RunDir, seed: int) -> dict[str, float] | None:
     """The sets of students qr_distill (same seed) sent its paths to, with their shares: what
     random_route copies so that its per-student rates and their overlap match (None: no such run)."""
-    from qrdistill.evaluate.trainlogs import read_routing_patterns
+    from qrdistill.report.trainlogs import read_routing_patterns
 
     patterns = read_routing_patterns(run.train("qr_distill", seed))
     if patterns:

@@ -92,7 +92,7 @@ class FilterSettings(BaseModel):
         """The configured LLM judge, or None for ``judge='none'``."""
         if self.judge == "none":
             return None
-        from qrdistill.teacher.backends import get_backend
+        from qrdistill.backends import get_backend
 
         reply: ReplyFormat = ("json" if self.judge == "openai" else "line") if self.reply_format == "auto" else self.reply_format
         options = dict(self.judge_options)

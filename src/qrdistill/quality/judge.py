@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qrdistill.callcache import CallCache
 from qrdistill.records import JudgeResult, Path, Question
-from qrdistill.teacher.backends import ChatBackend, ChatRequest, ChatResult, complete_cached
+from qrdistill.backends import ChatBackend, ChatRequest, ChatResult, complete_cached
 
 ReplyFormat = Literal["json", "line"]
 Vote = Literal["valid", "invalid", "unknown"]

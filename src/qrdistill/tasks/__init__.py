@@ -11,7 +11,7 @@ import importlib
 from qrdistill.tasks.base import Task
 from qrdistill.tasks.registry import get_task, register, task_names
 
-_BUILTIN_MODULES = ("qrdistill.tasks.benchmarks", "qrdistill.tasks.synthetic")
+_BUILTIN_MODULES = ("qrdistill.tasks.benchmarks", "qrdistill.synthetic.families")
 
 
 def _load_builtin() -> None:

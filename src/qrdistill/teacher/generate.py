@@ -26,7 +26,7 @@ from qrdistill.dedupe import report_dropped, unique_questions
 from qrdistill.jsonl import read_records, read_text_utf8, write_records
 from qrdistill.records import Path, Question
 from qrdistill.tasks.base import Task
-from qrdistill.teacher.backends import BACKENDS, DEFAULT_ABORT_AFTER, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
+from qrdistill.backends import BACKENDS, DEFAULT_ABORT_AFTER, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
 from qrdistill.teacher.progress import CallProgress, print_summary, summarize
 from qrdistill.teacher.styles import PAPER_STYLES, Style, load_styles, render_messages, select_styles
 
@@ -51,7 +51,7 @@ class GenerateSettings(BaseModel):
     timeout: float = Field(120.0, gt=0.0)
     seed: int = 0
     flaw_rates: dict[str, float] = Field(default_factory=dict)
-    """Synthetic teacher only: rate of each injected flaw (see qrdistill.teacher.synthetic.FlawRates)."""
+    """Synthetic teacher only: rate of each injected flaw (see qrdistill.synthetic.teacher.FlawRates)."""
     api_key_env: str = "OPENAI_API_KEY"
     """Name of the environment variable that holds the API key (the key itself is never stored)."""
     styles_file: str | None = None

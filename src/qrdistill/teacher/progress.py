@@ -27,7 +27,7 @@ from rich.text import Text
 
 from qrdistill.output import keep_words
 from qrdistill.records import Path
-from qrdistill.teacher.backends.base import ChatResult
+from qrdistill.backends.base import ChatResult
 
 
 class _RateColumn(ProgressColumn):

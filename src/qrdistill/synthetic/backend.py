@@ -2,7 +2,7 @@
 
 It does not read the prompt text: it renders the structured solution that the synthetic
 problem families keep in ``question.meta['solution']`` in the requested style, with flaws
-injected at ``flaw_rates`` (see ``qrdistill.teacher.synthetic.render_path``). The injected flaw
+injected at ``flaw_rates`` (see ``qrdistill.synthetic.teacher.render_path``). The injected flaw
 goes into the result's ``meta`` and from there into ``Path.meta['flaw']``. Output depends on
 (question id, style, sample, run seed, flaw rates) only.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
-from qrdistill.teacher.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult
+from qrdistill.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult
 
 SYNTHETIC_MODEL = "synthetic-teacher"
 
@@ -26,7 +26,7 @@ class SyntheticBackend(ChatBackend):
     name: ClassVar[str] = "synthetic"
 
     def __init__(self, model: str | None = None, *, flaw_rates: dict[str, float] | None = None, seed: int = 0) -> None:
-        from qrdistill.teacher.synthetic import FlawRates
+        from qrdistill.synthetic.teacher import FlawRates
 
         self.model = model or SYNTHETIC_MODEL
         self.seed = seed
@@ -40,7 +40,7 @@ class SyntheticBackend(ChatBackend):
         return {**super().identity(), "flaw_rates": self._flaw_settings, "seed": self.seed}
 
     def _one(self, request: ChatRequest) -> ChatResult:
-        from qrdistill.teacher.synthetic import render_path
+        from qrdistill.synthetic.teacher import render_path
 
         if request.question is None or request.style is None:
             raise BackendError("the synthetic teacher needs the Question and the style name in each ChatRequest")

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qrdistill.records import Question
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic_solution import Calc, Solution
-from qrdistill.tasks.synthetic_words import capitalise
+from qrdistill.synthetic.solutions import Calc, Solution
+from qrdistill.synthetic.words import capitalise
 from qrdistill.teacher.styles import PAPER_STYLES
 
 FLAWS = ("wrong_answer", "wrong_step", "irrelevant_step")

@@ -11,7 +11,7 @@ import importlib.util
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
-from qrdistill.teacher.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult
+from qrdistill.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult
 
 INSTALL_HINT = (
     "the vllm backend needs the vLLM package, which is not installed. Install it with "

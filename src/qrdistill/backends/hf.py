@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
-from qrdistill.teacher.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult
+from qrdistill.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult
 
 
 class HFBackend(ChatBackend):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from qrdistill.evaluate.aggregate import Cell, aggregate, average_over_tasks, ordered
-from qrdistill.evaluate.comparisons import Comparison
+from qrdistill.report.aggregate import Cell, aggregate, average_over_tasks, ordered
+from qrdistill.report.comparisons import Comparison
 from qrdistill.evaluate.results import RunResult
 
 BASELINES = ("zero_shot", "single_path", "multi_path")

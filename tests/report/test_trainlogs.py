@@ -1,6 +1,6 @@
 import json
 
-from qrdistill.evaluate.trainlogs import read_loss_curves, read_routing_rates, routing_table
+from qrdistill.report.trainlogs import read_loss_curves, read_routing_rates, routing_table
 
 
 def write_lines(path, rows):

@@ -7,7 +7,7 @@ registered as tasks so the embedded demo runs offline (all data here is syntheti
     synth_table   TabMWP-like: a 3-5 row table, a total/difference/range      (\\boxed{N})
     synth_yesno   StrategyQA-like: two reasoning steps from stated facts       (yes/no)
 
-Each Question keeps its solution in ``meta["solution"]`` (``synthetic_solution.Solution``),
+Each Question keeps its solution in ``meta["solution"]`` (``solutions.Solution``),
 which the synthetic teacher renders. Train, val and test never share a question: the split of
 a question is a function of its text, so any seed's train set is disjoint from any seed's test set.
 
@@ -30,11 +30,11 @@ from qrdistill.records import Question
 from qrdistill.tasks.base import Task
 from qrdistill.tasks.kinds import ChoiceTask, NumberTask, YesNoTask
 from qrdistill.tasks.registry import register
-from qrdistill.tasks.synthetic_arith import make_arith
-from qrdistill.tasks.synthetic_date import make_date
-from qrdistill.tasks.synthetic_solution import Draft
-from qrdistill.tasks.synthetic_table import make_table
-from qrdistill.tasks.synthetic_yesno import make_yesno
+from qrdistill.synthetic.arith import make_arith
+from qrdistill.synthetic.date import make_date
+from qrdistill.synthetic.solutions import Draft
+from qrdistill.synthetic.table import make_table
+from qrdistill.synthetic.yesno import make_yesno
 
 FAMILIES: dict[str, Callable[[random.Random], Draft]] = {
     "synth_arith": make_arith,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import random
 
-from qrdistill.tasks.synthetic_solution import Calc, Draft, Program, Solution, Step
-from qrdistill.tasks.synthetic_words import PEOPLE, fresh_number, numbers_in
+from qrdistill.synthetic.solutions import Calc, Draft, Program, Solution, Step
+from qrdistill.synthetic.words import PEOPLE, fresh_number, numbers_in
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 TEAMS = ["Red", "Blue", "Green", "Gold", "Silver"]

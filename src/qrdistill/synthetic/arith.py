@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 
-from qrdistill.tasks.synthetic_solution import Calc, Draft, Program, Solution, Step
-from qrdistill.tasks.synthetic_words import ITEMS, PEOPLE, capitalise, fresh_number, numbers_in
+from qrdistill.synthetic.solutions import Calc, Draft, Program, Solution, Step
+from qrdistill.synthetic.words import ITEMS, PEOPLE, capitalise, fresh_number, numbers_in
 
 CONTAINERS = [("box", "boxes"), ("bag", "bags"), ("pack", "packs"), ("jar", "jars")]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qrdistill.teacher.backends.base import (
+from qrdistill.backends.base import (
     DEFAULT_ABORT_AFTER,
     BackendError,
     ChatBackend,
@@ -29,21 +29,21 @@ def get_backend(name: str, model: str | None = None, base_url: str | None = None
     hf: batch_size, device, dtype. vllm: engine_args, chunk_size. synthetic: flaw_rates, seed.
     """
     if name == "openai":
-        from qrdistill.teacher.backends.openai_compat import OpenAIBackend
+        from qrdistill.backends.openai_compat import OpenAIBackend
 
         return OpenAIBackend(model or "", base_url, **options)
     if base_url is not None:
         raise BackendError(f"--base-url is for the openai backend; the {name!r} backend runs in this process")
     if name == "hf":
-        from qrdistill.teacher.backends.hf import HFBackend
+        from qrdistill.backends.hf import HFBackend
 
         return HFBackend(model or "", **options)
     if name == "vllm":
-        from qrdistill.teacher.backends.vllm import VLLMBackend
+        from qrdistill.backends.vllm import VLLMBackend
 
         return VLLMBackend(model or "", **options)
     if name == "synthetic":
-        from qrdistill.teacher.backends.synthetic import SyntheticBackend
+        from qrdistill.synthetic.backend import SyntheticBackend
 
         return SyntheticBackend(model, **options)
     raise BackendError(f"unknown teacher backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from qrdistill.evaluate.aggregate import aggregate, average_over_tasks  # noqa: E402
+from qrdistill.report.aggregate import aggregate, average_over_tasks  # noqa: E402
 from qrdistill.evaluate.results import RunResult  # noqa: E402
 
 

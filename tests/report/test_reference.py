@@ -1,6 +1,6 @@
 """No-model references: the training majority answer on the test questions, and uniform guessing."""
 
-from qrdistill.evaluate.reference import answer_set_size, reference, reference_table
+from qrdistill.report.reference import answer_set_size, reference, reference_table
 from qrdistill.records import Question
 
 

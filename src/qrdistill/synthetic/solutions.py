@@ -1,6 +1,6 @@
 """The structured solution a synthetic question keeps in ``Question.meta["solution"]``.
 
-The problem generators build it; the synthetic teacher (``qrdistill.teacher.synthetic``)
+The problem generators build it; the synthetic teacher (``qrdistill.synthetic.teacher``)
 renders it as reasoning text in any style. Every written calculation is a ``Calc``
 (``a op b = c`` with integers), so a path's arithmetic can be recomputed.
 

@@ -13,8 +13,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qrdistill.tasks.synthetic_solution import Calc, Draft, Program, Solution, Step
-from qrdistill.tasks.synthetic_words import PEOPLE, fresh_number, numbers_in
+from qrdistill.synthetic.solutions import Calc, Draft, Program, Solution, Step
+from qrdistill.synthetic.words import PEOPLE, fresh_number, numbers_in
 
 CLUBS = ["climbing club", "chess club", "swim team", "film club", "robot club"]
 THINGS = [("ticket", "tickets"), ("notebook", "notebooks"), ("lamp", "lamps"), ("kite", "kites"), ("mug", "mugs")]

@@ -14,8 +14,8 @@ import calendar
 import random
 from datetime import date, timedelta
 
-from qrdistill.tasks.synthetic_solution import Calc, Draft, Program, Solution, Step
-from qrdistill.tasks.synthetic_words import MONTHS, fresh_number, numbers_in
+from qrdistill.synthetic.solutions import Calc, Draft, Program, Solution, Step
+from qrdistill.synthetic.words import MONTHS, fresh_number, numbers_in
 
 LETTERS = "ABCDEF"
 # (sentence with {d}, days from the anchor date to today, how to say it)

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import certifi
 import httpx
 
-from qrdistill.teacher.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult, bounded_map
+from qrdistill.backends.base import BackendError, ChatBackend, ChatRequest, ChatResult, bounded_map
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
