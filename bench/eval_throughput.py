@@ -5,7 +5,7 @@ and against transformers ``generate`` at batch 1.
     python bench/eval_throughput.py --run runs/demo --method qr_distill     # the demo's trained adapters
     python bench/eval_throughput.py --students tiny:smollm2 --n 6 --new-tokens 16 --baseline-prompts 2
 
-Prompts: the demo's eval (``configs/demo.yaml``): ``--n`` test questions of ``--task`` as
+Prompts: the demo's eval (``src/qrdistill/configs/demo.yaml``): ``--n`` test questions of ``--task`` as
 ``task.prompt`` writes them, each student's own prompt format, greedy, at most ``--new-tokens``
 new tokens, ``--batch-size`` rows, a row stopping at its final answer (``task.answer_end``) as
 in ``evaluate_student``. Per student, in one process, back to back:
@@ -39,7 +39,7 @@ from qrdistill.students import Student, StudentSpec, load_student
 from qrdistill.students.generation import Continuation, cut_at_stop, greedy_generate
 from qrdistill.students.stopping import StopAt, finish, text_stop_check
 from qrdistill.tasks import get_task
-from qrdistill.tasks.synthetic import make_questions
+from qrdistill.synthetic.families import make_questions
 
 EMBEDDED = {"embedded:smollm2-135m": "smollm2", "embedded:gemma3-270m": "gemma3"}
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from qrdistill.config import CONFIGS_DIR, ConfigError, load_config, parse_config
@@ -10,9 +12,13 @@ BASE = {"run_dir": "r", "tasks": [{"name": "synth_arith", "synthetic": {"train":
         "students": [{"name": "a", "model": "tiny:smollm2"}]}
 
 
-@pytest.mark.parametrize("name", ["demo.yaml", "demo-quick.yaml", "grid.yaml", "grid-arith1.yaml", "grid-planted.yaml", "real/svamp-cpu.yaml"])
-def test_shipped_configs_validate_against_every_stage(name):
-    cfg = load_config(CONFIGS_DIR / name)
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.mark.parametrize("file", [CONFIGS_DIR / "demo.yaml", CONFIGS_DIR / "demo-quick.yaml", *(REPO_CONFIGS / name for name in
+                                  ["grid.yaml", "grid-arith1.yaml", "grid-planted.yaml", "real/svamp-cpu.yaml"])], ids=lambda f: f.name)
+def test_shipped_configs_validate_against_every_stage(file):
+    cfg = load_config(file)
     GenerateSettings(**cfg.generate)
     FilterSettings(**cfg.filter)
     for s in cfg.students:

@@ -1,7 +1,7 @@
 """``qrdistill run``, ``qrdistill compare`` and ``qrdistill demo``: the whole pipeline from one config.
 
 >>> from qrdistill.pipeline import run_pipeline
->>> report = run_pipeline(load_config("configs/demo.yaml"))
+>>> report = run_pipeline(load_config("src/qrdistill/configs/demo.yaml"))
 """
 
 from __future__ import annotations

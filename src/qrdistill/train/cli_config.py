@@ -1,7 +1,7 @@
 """Turn ``qrdistill train`` arguments into a TrainConfig, Path records and Questions.
 
 >>> cfg, paths, questions = resolve_inputs("cfg.yaml", "run/kept.jsonl", ["run/questions/gsm8k.train.jsonl"], {})
->>> cfg, paths, questions = resolve_inputs("configs/demo.yaml", "kept.jsonl", None, {})   # run config
+>>> cfg, paths, questions = resolve_inputs("src/qrdistill/configs/demo.yaml", "kept.jsonl", None, {})   # run config
 """
 
 from __future__ import annotations
