@@ -8,8 +8,9 @@ from typer.testing import CliRunner
 
 from qrdistill.cli import app
 from qrdistill.jsonl import write_records
+from qrdistill.method.methods import METHODS, budget_paths, select_paths
 from qrdistill.train.config import TrainConfig
-from qrdistill.method.methods import METHODS, select_paths
+from qrdistill.train.setup import total_steps
 from qrdistill.train.trainer import train
 
 
@@ -26,6 +27,17 @@ def test_select_paths_per_data_mode(data):
     assert [p.style for p in single] == ["pot", "cot", "cot", "cot"]  # q0's cot path failed: first kept
     with pytest.raises(ValueError, match="use one of"):
         select_paths(paths, "qr-distill")
+
+
+def test_every_method_gets_the_same_step_budget_from_the_kept_paths(data):
+    questions = data.make_questions(8)
+    paths = data.make_paths(questions, judged_out=4)  # 24 paths, 20 kept, 24 answer-checked, 8 single
+    budget = budget_paths(paths)
+    assert len(budget) == len(select_paths(paths, "qr_distill")) == 20
+    assert {len(select_paths(paths, m)) for m in ("single_path", "no_filter")} == {8, 24}  # their own data, same budget
+    cfg = TrainConfig(output_dir="unused", students=data.tiny_specs(), num_train_epochs=3, per_device_train_batch_size=3, gradient_accumulation_steps=2)
+    assert total_steps(cfg, len(budget), global_batch=3) == 11  # 3 epochs x ceil(20 / 3) = 21 micro-batches, 2 per step
+    assert total_steps(cfg.model_copy(update={"max_steps": 4}), len(budget), global_batch=3) == 4
 
 
 @pytest.mark.parametrize("method", [m for m in METHODS if m != "no_filter"])
