@@ -19,14 +19,14 @@ import torch
 from qrdistill.config import load_config
 from qrdistill.evaluate.grid import adapter_dir
 from qrdistill.jsonl import read_records
+from qrdistill.method.example import build_bare_cues, build_examples
+from qrdistill.method.forward import StudentForward
+from qrdistill.method.methods import select_paths
 from qrdistill.method.reward import answer_nll
 from qrdistill.records import Path
 from qrdistill.rundir import RunDir, run_questions
 from qrdistill.students import StudentSpec, load_student
 from qrdistill.teacher.styles import load_styles
-from qrdistill.method.example import build_bare_cues, build_examples
-from qrdistill.method.methods import select_paths
-from qrdistill.method.forward import StudentForward
 
 
 @torch.no_grad()

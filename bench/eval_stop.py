@@ -24,8 +24,8 @@ from rich.table import Table
 
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, Generation, evaluate_student, read_generations
 from qrdistill.students import StudentSpec, load_student
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import make_questions
+from qrdistill.tasks import get_task
 
 console = Console()
 

@@ -38,8 +38,8 @@ from transformers import GenerationConfig
 from qrdistill.students import Student, StudentSpec, load_student
 from qrdistill.students.generation import Continuation, cut_at_stop, greedy_generate
 from qrdistill.students.stopping import StopAt, finish, text_stop_check
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import make_questions
+from qrdistill.tasks import get_task
 
 EMBEDDED = {"embedded:smollm2-135m": "smollm2", "embedded:gemma3-270m": "gemma3"}
 

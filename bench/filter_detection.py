@@ -32,8 +32,8 @@ from rich.console import Console
 from qrdistill.quality.arithmetic import find_calculations
 from qrdistill.quality.filter import FilterSettings, filter_paths
 from qrdistill.records import Path
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import FAMILIES, make_questions
+from qrdistill.tasks import get_task
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 
 FLAW_KINDS = ("clean", "wrong_answer", "wrong_step (calculation)", "wrong_step (fact)", "irrelevant_step")

@@ -27,9 +27,9 @@ from pathlib import Path as FsPath
 
 import psutil
 
-from qrdistill.callcache import CallCache
 from qrdistill.backends import ChatRequest, complete_cached
 from qrdistill.backends.openai_compat import OpenAIBackend
+from qrdistill.callcache import CallCache
 
 ROOT = FsPath(__file__).resolve().parents[1]
 

@@ -21,10 +21,10 @@ from rich.progress import track
 
 from qrdistill.quality.arithmetic import find_calculations
 from qrdistill.students.embedded import tokenizer_dir
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import FAMILIES, make_questions
-from qrdistill.teacher.styles import PAPER_STYLES
 from qrdistill.synthetic.teacher import FLAWS, FlawRates, render_path
+from qrdistill.tasks import get_task
+from qrdistill.teacher.styles import PAPER_STYLES
 
 STUDENTS = ("smollm2-135m", "gemma3-270m")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, evaluate_student, read_generations
 from qrdistill.students import Student, StudentSpec, load_student
 from qrdistill.students.stopping import Completion
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import make_questions
+from qrdistill.tasks import get_task
 
 
 class Recording:

@@ -4,9 +4,9 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
+from qrdistill.method.alignment import covered_by_all, pool_spans, text_spans, token_links
 from qrdistill.students.embedded import resolve_model
 from qrdistill.students.encoding import collate, encode_pair, format_prompt
-from qrdistill.method.alignment import covered_by_all, pool_spans, text_spans, token_links
 
 TEXT = "Step 1: 37 + 42 = 79.\nStep 2: naïve check 79 - 42 = 37 ✓\n```python\nprint(37+42)\n```\nThe answer is \\boxed{79}."
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from qrdistill.method.objective import rate_entropy, rate_regulariser, router_loss, usefulness_targets
 from qrdistill.method.gates import ensure_coverage, pattern_gates, random_gates, sample_gates
+from qrdistill.method.objective import rate_entropy, rate_regulariser, router_loss, usefulness_targets
 from qrdistill.method.router import Router
 from qrdistill.method.state import N_FEATURES, StudentState
 

@@ -5,8 +5,8 @@ from qrdistill.jsonl import read_records, write_records
 from qrdistill.pipeline.stages import filter_stage, generate_stage
 from qrdistill.records import Path
 from qrdistill.rundir import RunDir, run_questions
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import make_questions
+from qrdistill.tasks import get_task
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 
 

@@ -18,8 +18,8 @@ from qrdistill.jsonl import read_records, write_records
 from qrdistill.quality.filter import FilterSettings, filter_paths
 from qrdistill.quality.funnel import funnel, plot_funnel
 from qrdistill.records import Path, Question
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import make_questions
+from qrdistill.tasks import get_task
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 
 SECRET = "sk-qrdistill-filter-secret-51d2"

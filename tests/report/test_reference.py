@@ -1,7 +1,7 @@
 """No-model references: the training majority answer on the test questions, and uniform guessing."""
 
-from qrdistill.report.reference import answer_set_size, reference, reference_table
 from qrdistill.records import Question
+from qrdistill.report.reference import answer_set_size, reference, reference_table
 
 
 def questions(golds, choices=None):

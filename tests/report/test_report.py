@@ -3,13 +3,13 @@ import json
 import pytest
 
 from qrdistill.config import parse_config
+from qrdistill.evaluate.results import RunResult, read_results, write_results
+from qrdistill.jsonl import RecordError
+from qrdistill.records import Path
 from qrdistill.report.aggregate import average_over_tasks
 from qrdistill.report.comparisons import Comparison
 from qrdistill.report.markdown import accuracy_table, build_report, comparisons_table, verdicts
 from qrdistill.report.write import provenance
-from qrdistill.evaluate.results import RunResult, read_results, write_results
-from qrdistill.jsonl import RecordError
-from qrdistill.records import Path
 
 TASKS = ["synth_arith", "synth_date"]
 

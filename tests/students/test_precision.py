@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from qrdistill.students import Student, StudentSpec, load_student
 from qrdistill.method.forward import StudentForward
+from qrdistill.students import Student, StudentSpec, load_student
 
 PAIRS = [("What is 2+3?", "2+3 = 5. The answer is 5."), ("Name a colour.", "Blue is a colour."), ("Hi", "Hello there!")]
 

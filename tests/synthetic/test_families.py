@@ -8,9 +8,9 @@ import re
 import pytest
 
 from qrdistill.jsonl import RecordError, write_records
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import FAMILIES, make_questions
 from qrdistill.synthetic.solutions import Solution
+from qrdistill.tasks import get_task
 
 N = 60
 

@@ -12,10 +12,10 @@ import pytest
 from pydantic import ValidationError
 
 from qrdistill.records import Question
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import FAMILIES, make_questions
-from qrdistill.teacher.styles import PAPER_STYLES
 from qrdistill.synthetic.teacher import FlawRates, render_path
+from qrdistill.tasks import get_task
+from qrdistill.teacher.styles import PAPER_STYLES
 
 CLEAN = FlawRates(wrong_answer=0.0, wrong_step=0.0, irrelevant_step=0.0)
 CALC = re.compile(r"(?<![\d/.])(\d+) ([-+×÷]) (\d+) = (\d+)(?![\d/])")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from qrdistill.records import Question
-from qrdistill.tasks import get_task, task_names
 from qrdistill.synthetic.families import make_questions
+from qrdistill.tasks import get_task, task_names
 
 FIX = Path(__file__).parent / "fixtures"
 FIXTURE = {"gsm8k": "gsm8k_test.jsonl", "svamp": "svamp.json", "math": "math_lines.jsonl",

@@ -15,9 +15,9 @@ from openai_server import Call, OpenAIServer, Reply
 from rich.console import Console
 from sum_task import SumTask, answer_for, make_questions, sampled_answer
 
+from qrdistill.backends import BackendError
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
-from qrdistill.backends import BackendError
 from qrdistill.teacher.generate import GenerateSettings, derive_seed, generate_paths, load_questions
 
 HERE = FsPath(__file__).parent

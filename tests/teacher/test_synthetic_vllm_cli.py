@@ -14,11 +14,11 @@ import pytest
 from openai_server import Call, OpenAIServer, Reply
 from rich.console import Console
 
+from qrdistill.backends import BackendError, get_backend
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.families import make_questions
-from qrdistill.backends import BackendError, get_backend
+from qrdistill.tasks import get_task
 from qrdistill.teacher.generate import GenerateSettings, generate_paths
 from qrdistill.teacher.styles import PAPER_STYLES
 

@@ -5,13 +5,13 @@ import pytest
 import torch
 
 from qrdistill.evaluate.generations import EvalJob
+from qrdistill.method.example import build_bare_cues, build_examples
+from qrdistill.method.losses import supervised_rows
 from qrdistill.method.reward import answer_nll
 from qrdistill.students import load_student
 from qrdistill.tasks import get_task
 from qrdistill.teacher.styles import load_styles
-from qrdistill.method.example import build_bare_cues, build_examples
 from qrdistill.train.data import epoch_batches
-from qrdistill.method.losses import supervised_rows
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qrdistill.students import load_student
-from qrdistill.method.losses import IGNORE_INDEX, distill_loss, head_logits, per_example_sum, supervised_rows, token_nll
 from qrdistill.method.forward import StudentForward
+from qrdistill.method.losses import IGNORE_INDEX, distill_loss, head_logits, per_example_sum, supervised_rows, token_nll
+from qrdistill.students import load_student
 
 
 def _setup(seed=0, frozen_head=True):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from qrdistill.evaluate.voting import choose_by_logprob, majority_vote
 from qrdistill.evaluate.generations import Generation
 from qrdistill.evaluate.results import RunResult
+from qrdistill.evaluate.voting import choose_by_logprob, majority_vote
 
 
 def _aligned(per_student: Mapping[str, Sequence[Generation]]) -> list[list[Generation]]:

@@ -28,10 +28,10 @@ from typing import Any
 from qrdistill.export.atomic import publish, staging
 from qrdistill.export.rows import FORMATS, LLAMA_FACTORY_FORMATS, dataset_info_entry, export_row
 from qrdistill.jsonl import RecordError, write_json, write_records
+from qrdistill.method.methods import select_paths
 from qrdistill.records import Path, Question
 from qrdistill.tasks import get_task
 from qrdistill.teacher.styles import Style, load_styles, prompt_for
-from qrdistill.method.methods import select_paths
 
 
 @dataclass

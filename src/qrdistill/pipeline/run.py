@@ -19,11 +19,11 @@ from typing import Any
 
 from qrdistill.config import ZERO_SHOT, RunConfig, dump_config
 from qrdistill.evaluate.grid import collect_results, evaluate_method
-from qrdistill.report.write import write_report
 from qrdistill.jsonl import read_records, write_atomic
-from qrdistill.records import Path
 from qrdistill.pipeline.stages import console, filter_stage, generate_stage
 from qrdistill.pipeline.training import train_stage
+from qrdistill.records import Path
+from qrdistill.report.write import write_report
 from qrdistill.rundir import RunDir, run_questions
 
 

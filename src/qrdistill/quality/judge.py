@@ -29,9 +29,9 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from qrdistill.backends import ChatBackend, ChatRequest, ChatResult, complete_cached
 from qrdistill.callcache import CallCache
 from qrdistill.records import JudgeResult, Path, Question
-from qrdistill.backends import ChatBackend, ChatRequest, ChatResult, complete_cached
 
 ReplyFormat = Literal["json", "line"]
 Vote = Literal["valid", "invalid", "unknown"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from qrdistill.evaluate.results import RunResult
 from qrdistill.report.aggregate import Cell, aggregate, average_over_tasks, ordered
 from qrdistill.report.comparisons import Comparison
-from qrdistill.evaluate.results import RunResult
 
 BASELINES = ("zero_shot", "single_path", "multi_path")
 ABLATIONS = ("no_filter", "no_route", "random_route", "no_peer")

@@ -16,8 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from qrdistill.report.aggregate import aggregate, average_over_tasks  # noqa: E402
 from qrdistill.evaluate.results import RunResult  # noqa: E402
+from qrdistill.report.aggregate import aggregate, average_over_tasks  # noqa: E402
 
 
 def _save(fig: plt.Figure, png: str | os.PathLike[str]) -> None:

@@ -12,17 +12,17 @@ from rich.console import Console
 from rich.table import Table
 
 from qrdistill.config import RunConfig
-from qrdistill.report.aggregate import average_over_tasks, ordered
-from qrdistill.report.comparisons import paired_comparisons
 from qrdistill.evaluate.grid import dev_accuracies
-from qrdistill.report.plots import accuracy_bars, loss_curves, routing_heatmaps
-from qrdistill.report.reference import reference_table
-from qrdistill.report.markdown import METHOD_ORDER, accuracy_table, build_report, comparisons_table, funnel_markdown
 from qrdistill.evaluate.results import RunResult, write_results
-from qrdistill.report.trainlogs import read_loss_curves, read_routing_gains, read_routing_rates, routing_table
 from qrdistill.jsonl import read_records, write_atomic
 from qrdistill.output import keep_words
 from qrdistill.records import Path, Question
+from qrdistill.report.aggregate import average_over_tasks, ordered
+from qrdistill.report.comparisons import paired_comparisons
+from qrdistill.report.markdown import METHOD_ORDER, accuracy_table, build_report, comparisons_table, funnel_markdown
+from qrdistill.report.plots import accuracy_bars, loss_curves, routing_heatmaps
+from qrdistill.report.reference import reference_table
+from qrdistill.report.trainlogs import read_loss_curves, read_routing_gains, read_routing_rates, routing_table
 from qrdistill.rundir import RunDir, run_questions
 
 console = Console(stderr=True)

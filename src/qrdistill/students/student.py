@@ -25,12 +25,12 @@ from rich.console import Console
 from rich.progress import Progress
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from qrdistill.method.losses import head_logits, per_example_sum, supervised_rows, token_nll
 from qrdistill.students.embedded import resolve_model
 from qrdistill.students.encoding import Encoded, collate, encode_pair, format_prompt, prompt_ids
 from qrdistill.students.generation import greedy_generate
 from qrdistill.students.spec import StudentSpec
 from qrdistill.students.stopping import Completion, StopAt, finish, text_stop_check
-from qrdistill.method.losses import head_logits, per_example_sum, supervised_rows, token_nll
 
 log = logging.getLogger(__name__)
 _console = Console(stderr=True)

@@ -27,14 +27,14 @@ from typing import ClassVar
 
 from qrdistill.jsonl import RecordError, iter_json_lines, parse_record
 from qrdistill.records import Question
-from qrdistill.tasks.base import Task
-from qrdistill.tasks.kinds import ChoiceTask, NumberTask, YesNoTask
-from qrdistill.tasks.registry import register
 from qrdistill.synthetic.arith import make_arith
 from qrdistill.synthetic.date import make_date
 from qrdistill.synthetic.solutions import Draft
 from qrdistill.synthetic.table import make_table
 from qrdistill.synthetic.yesno import make_yesno
+from qrdistill.tasks.base import Task
+from qrdistill.tasks.kinds import ChoiceTask, NumberTask, YesNoTask
+from qrdistill.tasks.registry import register
 
 FAMILIES: dict[str, Callable[[random.Random], Draft]] = {
     "synth_arith": make_arith,

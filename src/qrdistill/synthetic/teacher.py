@@ -27,9 +27,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from qrdistill.records import Question
-from qrdistill.tasks import get_task
 from qrdistill.synthetic.solutions import Calc, Solution
 from qrdistill.synthetic.words import capitalise
+from qrdistill.tasks import get_task
 from qrdistill.teacher.styles import PAPER_STYLES
 
 FLAWS = ("wrong_answer", "wrong_step", "irrelevant_step")

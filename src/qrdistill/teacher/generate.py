@@ -21,12 +21,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from rich.console import Console
 
+from qrdistill.backends import BACKENDS, DEFAULT_ABORT_AFTER, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
 from qrdistill.callcache import CallCache
 from qrdistill.dedupe import report_dropped, unique_questions
 from qrdistill.jsonl import read_records, read_text_utf8, write_records
 from qrdistill.records import Path, Question
 from qrdistill.tasks.base import Task
-from qrdistill.backends import BACKENDS, DEFAULT_ABORT_AFTER, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
 from qrdistill.teacher.progress import CallProgress, print_summary, summarize
 from qrdistill.teacher.styles import PAPER_STYLES, Style, load_styles, render_messages, select_styles
 

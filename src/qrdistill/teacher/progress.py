@@ -25,9 +25,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from qrdistill.backends.base import ChatResult
 from qrdistill.output import keep_words
 from qrdistill.records import Path
-from qrdistill.backends.base import ChatResult
 
 
 class _RateColumn(ProgressColumn):

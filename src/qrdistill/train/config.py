@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from qrdistill.config import load_config
-from qrdistill.students.spec import StudentSpec
 from qrdistill.method.methods import get_method
+from qrdistill.students.spec import StudentSpec
 
 
 class TrainConfig(BaseModel):
