@@ -1,7 +1,7 @@
 """TrainConfig: every setting of a training run, with Hugging Face Trainer names.
 
 >>> cfg = TrainConfig.from_yaml("cfg.yaml")            # fields at top level or under 'train:'
->>> cfg = TrainConfig.from_yaml("src/qrdistill/configs/demo.yaml", {"method": "no_peer"})   # or a run config
+>>> cfg = TrainConfig.from_yaml("configs/demo.yaml", {"method": "no_peer"})   # or a run config
 >>> cfg = cfg.model_copy(update={"seed": 1})
 """
 
