@@ -52,12 +52,11 @@ def generate_stage(cfg: RunConfig, run: RunDir, questions: dict[str, dict[str, l
     """Teacher paths for every task's train questions (``paths.jsonl``); resumes through the call cache."""
     if run.paths.exists():
         return read_records(run.paths, Path)
-    from qrdistill.teacher.generate import GenerateSettings, generate_paths
+    from qrdistill.teacher.generate import generate_paths
 
-    settings = GenerateSettings(**{"seed": cfg.seed, **cfg.generate})
     paths: list[Path] = []
     for name, splits in questions.items():
-        paths += generate_paths(splits["train"], get_task(name), settings, run.generate_part(name), run.generate_cache)
+        paths += generate_paths(splits["train"], get_task(name), cfg.generate, run.generate_part(name), run.generate_cache)
     write_records(run.paths, paths)
     return paths
 
@@ -66,7 +65,7 @@ def filter_stage(cfg: RunConfig, run: RunDir, paths: list[Path], questions: dict
     """Every path with its Verdict (``filtered.jsonl``) and the kept ones (``kept.jsonl``)."""
     if run.filtered.exists() and run.kept.exists():
         return read_records(run.filtered, Path)
-    from qrdistill.quality.filter import FilterSettings, filter_paths
+    from qrdistill.quality.filter import filter_paths
 
     train_questions = [q for splits in questions.values() for q in splits["train"]]
     ids = {q.id for q in train_questions}
@@ -74,5 +73,4 @@ def filter_stage(cfg: RunConfig, run: RunDir, paths: list[Path], questions: dict
     if len(inside) < len(paths):
         console.print(f"{len(paths) - len(inside)} of {len(paths)} paths belong to training questions outside this run "
                       f"(limit_train); they are not filtered or trained on")
-    settings = FilterSettings(**cfg.filter)
-    return filter_paths(inside, train_questions, settings, run.filtered, run.kept, run.judge_cache)
+    return filter_paths(inside, train_questions, cfg.filter, run.filtered, run.kept, run.judge_cache)

@@ -630,7 +630,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
                 epoch = (run.micro - 1) // micro_per_epoch
                 routing_log.write(_routing_record(run, epoch, complete=run.micro % micro_per_epoch == 0, step=run.step))
             run.routing_counts = None
-        if run.step == total_steps or (config.save_steps and run.step % config.save_steps == 0):
+        if config.is_checkpoint_step(run.step, total_steps):
             _save_checkpoint(run, config, accelerator, fingerprint)
     bar.close()
     seconds = time.perf_counter() - started
