@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from qrdistill.errors import UsageError
 from qrdistill.quality.filter import FilterSettings
 from qrdistill.rundir import RunDir
 from qrdistill.students.spec import StudentSpec, unique_names
@@ -47,7 +48,7 @@ ENSEMBLES = ("vote", "logprob")
 CONFIGS_DIR = FsPath(__file__).resolve().parents[2] / "configs"
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """A run config that cannot be used; the message names the file and the field."""
 
 

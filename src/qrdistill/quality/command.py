@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
 
 
@@ -43,6 +44,9 @@ def filter_command(
     from qrdistill.quality.cli_run import run_filter_cli
     from qrdistill.records import Path
 
+    check_out(out, "--out")
+    check_out(kept_only, "--kept-only")
+    check_out(funnel_png, "--funnel-png")
     with stage_output(quiet, as_json) as output:
         run_filter_cli(
             in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qrdistill.jsonl import RecordError, iter_json_lines, write_records
+from qrdistill.outpaths import check_out
 from qrdistill.output import keep_words
 from qrdistill.records import Question
 from qrdistill.tasks.base import Task
@@ -47,6 +48,7 @@ def load_command(
     split: SplitOpt = None,
 ) -> None:
     """Load a dataset file, print the count and the first prompt, optionally write Question JSONL."""
+    check_out(out, "--out")
     t = get_task(task)
     questions = _load_or_exit(t, str(data), split)
     console.print(f"[bold]{len(questions)}[/] {task} questions from {data}")

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
 
 
@@ -40,6 +41,8 @@ def generate_command(
     as_json: Json = False,
 ) -> None:
     """Generate teacher paths: one Path record per (question, style, sample)."""
+    check_out(out, "--out")
+    check_out(cache, "--cache")
     from qrdistill.tasks import get_task
     from qrdistill.teacher.generate import GenerateSettings, generate_paths, load_questions
 

@@ -18,6 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
 from qrdistill.train.settings import flag_help
 
@@ -40,9 +41,11 @@ def train_command(
 
     from qrdistill.train.trainer import train
 
+    check_out(output_dir, "--output-dir", directory=True)
     overrides = {"method": method, "output_dir": output_dir, "seed": seed, "max_steps": max_steps, "save_steps": save_steps}
     with stage_output(quiet, as_json) as output:
         cfg, paths, question_map = resolve_inputs(config, kept, questions, overrides)
+        check_out(cfg.output_dir, "output_dir", directory=True)
         result = train(cfg, paths, question_map, resume=resume)
         output.summary = {"output_dir": str(result.output_dir), "adapters": {k: str(v) for k, v in result.adapters.items()},
                           "metrics": str(result.metrics), "steps": result.steps, "train_seconds": result.train_seconds}
