@@ -26,6 +26,7 @@ from rich.console import Console
 from qrdistill.config import ZERO_SHOT, RunConfig, TaskConfig
 from qrdistill.evaluate.ensembles import ensemble_results
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, Generation, evaluate_student, read_generations, score_generations
+from qrdistill.dedupe import read_questions
 from qrdistill.evaluate.results import RunResult
 from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
@@ -55,7 +56,7 @@ def _complete(file: FsPath, n: int) -> bool:
 def run_questions(run: RunDir, task: TaskConfig, split: str) -> list[Question]:
     """The ``split`` questions the run wrote (or an import wrote) for ``task``: the first
     ``limit_train``/``limit_test``/``limit_dev`` of them, all without a limit."""
-    return read_records(run.questions(task.name, split), Question)[: task.limit(split)]
+    return read_questions([run.questions(task.name, split)])[: task.limit(split)]
 
 
 def candidate_styles(cfg: RunConfig, method: str, task: str) -> list[str]:

@@ -14,10 +14,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from qrdistill.jsonl import RecordError, read_records
+from qrdistill.dedupe import read_paths, read_questions
+from qrdistill.jsonl import RecordError
 from qrdistill.quality.filter import FilterSettings, filter_paths
 from qrdistill.quality.funnel import funnel, plot_funnel
-from qrdistill.records import Path, Question
 
 
 def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, questions: list[FsPath], judge: str,
@@ -39,12 +39,12 @@ def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, qu
         console.print(f"[red]error:[/red] --{'-'.join(map(str, err['loc'])).replace('_', '-')}: {err['msg']}")
         raise typer.Exit(2) from None
     try:
-        paths = read_records(in_path, Path)
+        paths = read_paths(in_path, console)
         if not paths:
             console.print(f"[yellow]warning:[/yellow] {in_path} holds no paths; nothing to filter")
             if not allow_empty:
                 raise typer.Exit(1)
-        gold = [q for f in questions for q in read_records(f, Question)]
+        gold = read_questions(questions, console)
         filtered = filter_paths(paths, gold, settings, out, kept_only, cache, console=console)
     except (RecordError, ValueError, KeyError) as exc:
         console.print(f"[red]error:[/red] {exc}")

@@ -12,16 +12,12 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
-from rich.console import Console
 
 from qrdistill.config import RunConfig, load_config
-from qrdistill.dedupe import report_dropped, unique_paths, unique_questions
-from qrdistill.jsonl import read_records
+from qrdistill.dedupe import read_paths, read_questions
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 from qrdistill.train.config import TrainConfig, given_fields
-
-console = Console(stderr=True)
 
 
 def _train_questions(cfg: RunConfig, run: RunDir) -> dict[str, Question]:
@@ -57,13 +53,8 @@ def resolve_inputs(
         cfg = TrainConfig.from_yaml(config, overrides)
     if not kept or not (questions or by_id):
         raise ValueError(f"{config}: give --kept and --questions (a run config with 'run_dir' supplies both from the run directory)")
-    paths, dropped = unique_paths(read_records(kept, Path), str(kept))
-    report_dropped(console, dropped, "paths", str(kept))
-    if not by_id:
-        read = [q for file in questions or [] for q in read_records(file, Question)]
-        unique, dropped = unique_questions(read, ", ".join(str(f) for f in questions or []))
-        report_dropped(console, dropped, "questions", ", ".join(str(f) for f in questions or []))
-        by_id = {q.id: q for q in unique}
+    paths = read_paths(kept)
+    by_id = by_id or {q.id: q for q in read_questions(list(questions or []))}
     return cfg, paths, by_id
 
 
