@@ -27,6 +27,8 @@ its output exists, so a rerun resumes:
       results.json, report.md            the comparison
       plots/                             accuracy.png, funnel.png, loss.png, routing_{method}.png
       import_report.json, .md            what `qrdistill import --run` kept and dropped
+      stages/{stage}.json                each stage's settings and input digests: a stage made from
+                                         others is stale and reruns (qrdistill.pipeline.fingerprint)
 
 Training reads ``filtered.jsonl`` (every path with its verdict) and selects what its method uses
 (qrdistill.train.methods.select_paths), as does ``qrdistill train --config <run config>``
@@ -91,15 +93,24 @@ class RunDir:
     def train(self, method: str, seed: int) -> FsPath:
         return self.root / "train" / method / f"seed{seed}"
 
+    def eval_dir(self, method: str, seed: int) -> FsPath:
+        """Every generation of one evaluated (method, seed)."""
+        return self.root / "eval" / method / f"seed{seed}"
+
     def eval(self, method: str, seed: int, student: str, task: str, kind: str = "test") -> FsPath:
         """One student's generations: ``test`` in its chosen style, ``plain`` on the test questions under
         the plain prompt, ``dev`` every candidate style on the dev questions."""
         suffix = "" if kind == "test" else f".{kind}"
-        return self.root / "eval" / method / f"seed{seed}" / f"{student}.{task}{suffix}.jsonl"
+        return self.eval_dir(method, seed) / f"{student}.{task}{suffix}.jsonl"
 
     @property
     def results(self) -> FsPath:
         return self.root / "results.json"
+
+    @property
+    def import_report(self) -> FsPath:
+        """What ``qrdistill import --run`` wrote here (its paths.jsonl is then imported, not generated)."""
+        return self.root / "import_report.json"
 
     @property
     def report(self) -> FsPath:

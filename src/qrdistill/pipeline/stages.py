@@ -1,4 +1,5 @@
-"""The data stages of a run: questions, teacher paths, filtering, each skipped when finished.
+"""The data stages of a run: questions, teacher paths, filtering, each skipped when finished with
+the same settings and inputs (``pipeline.fingerprint``), rerun when stale.
 
 >>> questions = prepare_questions(cfg, run)      # {task: {"train": [...], "test": [...]}}
 >>> paths = generate_stage(cfg, run, questions)
@@ -12,6 +13,7 @@ from rich.console import Console
 from qrdistill.config import RunConfig, TaskConfig
 from qrdistill.evaluate.grid import run_questions
 from qrdistill.jsonl import read_records, write_records
+from qrdistill.pipeline.fingerprint import file_digest, fingerprint, records_digest, refresh
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 from qrdistill.tasks import get_task
@@ -36,6 +38,10 @@ def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Q
     import wrote there)."""
     out: dict[str, dict[str, list[Question]]] = {}
     for tc in cfg.tasks:
+        # limits are applied when the files are read: a new limit changes the inputs of the stages after
+        source = tc.model_dump(mode="json", exclude={"limit_train", "limit_test", "limit_dev"})
+        refresh(run, f"questions-{tc.name}", fingerprint({"task": source, "seed": cfg.seed}, {}),
+                [run.questions(tc.name, split) for split in (*SPLITS, "dev")])
         out[tc.name] = {}
         for split in (*SPLITS, "dev") if tc.has_dev() else SPLITS:
             file = run.questions(tc.name, split)
@@ -50,6 +56,10 @@ def prepare_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Q
 
 def generate_stage(cfg: RunConfig, run: RunDir, questions: dict[str, dict[str, list[Question]]]) -> list[Path]:
     """Teacher paths for every task's train questions (``paths.jsonl``); resumes through the call cache."""
+    if not run.import_report.exists():  # imported paths are this run's input, never regenerated
+        train = {name: records_digest(splits["train"]) for name, splits in questions.items()}
+        refresh(run, "generate", fingerprint({"generate": cfg.generate.model_dump(mode="json")}, train),
+                [run.paths, run.root / "generate"])
     if run.paths.exists():
         return read_records(run.paths, Path)
     from qrdistill.teacher.generate import generate_paths
@@ -63,6 +73,8 @@ def generate_stage(cfg: RunConfig, run: RunDir, questions: dict[str, dict[str, l
 
 def filter_stage(cfg: RunConfig, run: RunDir, paths: list[Path], questions: dict[str, dict[str, list[Question]]]) -> list[Path]:
     """Every path with its Verdict (``filtered.jsonl``) and the kept ones (``kept.jsonl``)."""
+    inputs = {"paths": file_digest(run.paths), **{name: records_digest(s["train"]) for name, s in questions.items()}}
+    refresh(run, "filter", fingerprint({"filter": cfg.filter.model_dump(mode="json")}, inputs), [run.filtered, run.kept])
     if run.filtered.exists() and run.kept.exists():
         return read_records(run.filtered, Path)
     from qrdistill.quality.filter import filter_paths
