@@ -92,3 +92,13 @@ def test_an_unwritable_out_is_refused(files):
     finally:
         locked.chmod(0o700)
     assert result.exit_code == 2 and errors == [f"error: --out {locked / 'p.jsonl'}: {locked} is not writable; choose a path you can write to"]
+
+
+@pytest.mark.parametrize("command", [
+    ["filter", "--in", "{d}/latin1.jsonl", "--out", "{d}/f.jsonl"],
+    ["tasks", "load", "--task", "gsm8k", "--data", "{d}/latin1.jsonl"],
+])
+def test_the_error_line_is_not_wrapped_on_a_narrow_terminal(files, command, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    result, errors = _invoke([c.format(d=files) for c in command])
+    assert result.exit_code == 1 and len(errors) == 1 and errors[0].endswith("save the file as UTF-8"), result.output

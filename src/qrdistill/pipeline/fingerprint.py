@@ -84,7 +84,7 @@ def refresh(run: RunDir, stage: str, fp: dict[str, Any], outputs: Sequence[FsPat
     stale = recorded is not None and recorded != fp
     if stale:
         console.print(f"[yellow]stale:[/] stage {stage} was made with other settings or inputs "
-                      f"({'; '.join(changes(recorded, fp))}); rerunning it and what depends on it")
+                      f"({'; '.join(changes(recorded, fp))}); rerunning it and what depends on it", soft_wrap=True)
         _remove(outputs)
     if recorded != fp:
         write_json(file, fp)

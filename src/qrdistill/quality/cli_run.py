@@ -28,7 +28,7 @@ def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, qu
     console = Console(stderr=True)
     for flag, target in (("--out", out), ("--kept-only", kept_only)):
         if target is not None and target.resolve() == in_path.resolve():
-            console.print(f"[red]error:[/red] {flag} {target} is the input file (--in); write the filtered paths elsewhere")
+            console.print(f"[red]error:[/red] {flag} {target} is the input file (--in); write the filtered paths elsewhere", soft_wrap=True)
             raise typer.Exit(2)
     try:
         settings = FilterSettings(verifiers=verifiers, judge=judge, model=model, base_url=base_url, on_unknown=on_unknown,
@@ -36,7 +36,7 @@ def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, qu
                                   keep_unverifiable_programs=keep_unverifiable_programs)
     except ValidationError as exc:
         err = exc.errors()[0]
-        console.print(f"[red]error:[/red] --{'-'.join(map(str, err['loc'])).replace('_', '-')}: {err['msg']}")
+        console.print(f"[red]error:[/red] --{'-'.join(map(str, err['loc'])).replace('_', '-')}: {err['msg']}", soft_wrap=True)
         raise typer.Exit(2) from None
     try:
         paths = read_paths(in_path, console)
@@ -47,7 +47,7 @@ def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, qu
         gold = read_questions(questions, console)
         filtered = filter_paths(paths, gold, settings, out, kept_only, cache, console=console)
     except (RecordError, ValueError, KeyError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     kept = sum(p.verdict is not None and p.verdict.kept for p in filtered)
     console.print(f"kept {kept} of {len(filtered)} paths → {out}" + (f" (kept only: {kept_only})" if kept_only else ""))

@@ -78,7 +78,7 @@ def check_command(
         rows = [(f"{completions}:{n}", obj) for n, obj in iter_json_lines(completions)]
         summary = score_completions(t, questions, rows, field=field, id_field=id_field)
     except (RecordError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(summary.render())
 
@@ -87,5 +87,5 @@ def _load_or_exit(task: Task, data: str, split: str | None) -> list[Question]:
     try:
         return task.load(data, split=split)
     except (RecordError, ValueError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
