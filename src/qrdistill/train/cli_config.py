@@ -15,6 +15,7 @@ import yaml
 
 from qrdistill.config import RunConfig, load_config
 from qrdistill.dedupe import read_paths, read_questions
+from qrdistill.errors import UsageError
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 from qrdistill.train.config import TrainConfig, given_fields
@@ -52,7 +53,7 @@ def resolve_inputs(
     else:
         cfg = TrainConfig.from_yaml(config, overrides)
     if not kept or not (questions or by_id):
-        raise ValueError(f"{config}: give --kept and --questions (a run config with 'run_dir' supplies both from the run directory)")
+        raise UsageError(f"{config}: give --kept and --questions (a run config with 'run_dir' supplies both from the run directory)")
     paths = read_paths(kept)
     by_id = by_id or {q.id: q for q in read_questions(list(questions or []))}
     return cfg, paths, by_id

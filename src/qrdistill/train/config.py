@@ -50,6 +50,8 @@ class TrainConfig(TrainSettings):
         ``config.yaml``); non-None ``overrides`` win. A run config is read with ``load_config`` and
         turned into a TrainConfig with ``RunConfig.train_fields``."""
         path = FsPath(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
         try:
             text = path.read_text(encoding="utf-8")
             data = yaml.safe_load(text) or {}
