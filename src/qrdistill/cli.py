@@ -11,13 +11,16 @@
     qrdistill demo --quick
 
 Stage commands take ``--quiet`` and ``--json`` (a JSON summary on stdout); ``qrdistill --verbose``
-also prints the libraries' log records (see ``qrdistill.output``).
+also prints the libraries' log records (see ``qrdistill.output``). An ordinary mistake prints one
+``error:`` line (exit 2 for the command line or config, 1 for input data); ``qrdistill --debug``
+shows its traceback (see ``qrdistill.errors``).
 """
 
 from __future__ import annotations
 
 import typer
 
+from qrdistill.errors import OneLineErrors
 from qrdistill.evaluate.command import eval_command
 from qrdistill.export.command import export_command, export_student_command
 from qrdistill.importing.command import import_command
@@ -31,12 +34,16 @@ from qrdistill.train.command import train_command
 app = typer.Typer(
     help="Distil reasoning from a teacher LLM into several cooperating students (QR-Distill).",
     no_args_is_help=True,
+    cls=OneLineErrors,
     pretty_exceptions_show_locals=False,
 )
 
 
 @app.callback()
-def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print debug logs, library warnings included.")) -> None:
+def _main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also print debug logs, library warnings included."),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of every error, not just its one-line message."),
+) -> None:
     set_verbose(verbose)
 
 

@@ -2,21 +2,21 @@
 
     run_dir: runs/demo
     tasks:
-      - {name: synth_arith, synthetic: {train: 60, test: 40}}
-      - {name: gsm8k, train_data: data/train.jsonl, test_data: data/test.jsonl, limit_test: 200}
-    generate: {backend: synthetic, styles: [vanilla, cot, program], samples_per_style: 1}
+      - {name: synth_arith, synthetic: {train: 60, test: 40, dev: 20}}
+      - {name: gsm8k, train_data: data/train.jsonl, test_data: data/test.jsonl, dev_data: data/dev.jsonl, limit_test: 200}
+    generate: {teacher: synthetic, styles: [cot, pot, backward], samples_per_style: 1}
     filter: {verifiers: [program, arithmetic], judge: none}
     students:
       - {name: smollm2, model: "embedded:smollm2-135m"}
       - {name: gemma3, model: "embedded:gemma3-270m"}
-    train: {epochs: 1, learning_rate: 2.0e-4, per_device_train_batch_size: 4}
+    train: {num_train_epochs: 1, learning_rate: 2.0e-4, per_device_train_batch_size: 4}
     methods: [zero_shot, single_path, multi_path, qr_distill]
     seeds: [0, 1, 2]
     eval: {max_new_tokens: 96, batch_size: 16, ensemble: [vote, logprob]}
 
-``generate``, ``filter`` and ``train`` are passed to the stage's own settings class
-(``GenerateSettings``, ``FilterSettings``, ``TrainConfig``), which validates them; ``students``
-entries to ``StudentSpec``.
+Every section is the stage's own settings class (``GenerateSettings``, ``FilterSettings``,
+``TrainSettings``, ``StudentSpec``), validated when the file is read: a typo fails at once with the
+file, line and field (``x.yaml:12: train.max_stepz: unknown field; did you mean 'max_steps'?``).
 
 >>> cfg = load_config("configs/demo.yaml")
 >>> cfg.methods
@@ -33,7 +33,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from qrdistill.errors import UsageError
+from qrdistill.quality.filter import FilterSettings
 from qrdistill.rundir import RunDir
+from qrdistill.students.spec import StudentSpec, unique_names
+from qrdistill.teacher.generate import GenerateSettings
+from qrdistill.method.methods import get_method
+from qrdistill.train.settings import TrainSettings
+from qrdistill.validation import describe_errors, yaml_lines
 
 ZERO_SHOT = "zero_shot"
 """The untrained baseline: each base student evaluated as is."""
@@ -42,7 +49,7 @@ ENSEMBLES = ("vote", "logprob")
 CONFIGS_DIR = FsPath(str(files("qrdistill") / "configs"))  # the demo configs, package data of any install
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError):
     """A run config that cannot be used; the message names the file and the field."""
 
 
@@ -128,10 +135,11 @@ class RunConfig(BaseModel):
     tasks: list[TaskConfig] = Field(min_length=1)
     seed: int = 0
     """Seed for data (synthetic questions, teacher sampling); training seeds are ``seeds``."""
-    generate: dict[str, Any] = Field(default_factory=dict)
-    filter: dict[str, Any] = Field(default_factory=dict)
-    students: list[dict[str, Any]] = Field(min_length=1)
-    train: dict[str, Any] = Field(default_factory=dict)
+    generate: GenerateSettings = Field(default_factory=GenerateSettings)
+    """Teacher settings; ``generate.seed`` defaults to ``seed``."""
+    filter: FilterSettings = Field(default_factory=FilterSettings)
+    students: list[StudentSpec] = Field(min_length=1)
+    train: TrainSettings = Field(default_factory=TrainSettings)
     methods: list[str] = Field(default_factory=lambda: [ZERO_SHOT, "single_path", "multi_path", "qr_distill"])
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     eval: EvalSettings = Field(default_factory=EvalSettings)
@@ -145,8 +153,6 @@ class RunConfig(BaseModel):
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, value: list[str]) -> list[str]:
-        from qrdistill.method.methods import get_method
-
         for method in value:
             if method != ZERO_SHOT:
                 get_method(method)
@@ -162,6 +168,17 @@ class RunConfig(BaseModel):
             methods.insert(methods.index("qr_distill") + 1, "random_route")
         return methods
 
+    @field_validator("students")
+    @classmethod
+    def _unique_students(cls, value: list[StudentSpec]) -> list[StudentSpec]:
+        return unique_names(value)
+
+    @model_validator(mode="after")
+    def _generate_seed(self) -> RunConfig:
+        if "seed" not in self.generate.model_fields_set:
+            self.generate = self.generate.model_copy(update={"seed": self.seed})
+        return self
+
     @model_validator(mode="after")
     def _dev_for_auto_style(self) -> RunConfig:
         if self.eval.style == "auto":
@@ -174,7 +191,7 @@ class RunConfig(BaseModel):
 
     def student_names(self) -> list[str]:
         """The students' names in config order."""
-        return [str(s["name"]) for s in self.students]
+        return [s.name for s in self.students]
 
     def train_fields(self, method: str, seed: int) -> dict[str, Any]:
         """TrainConfig fields of one (method, seed): the ``train:`` block, the students,
@@ -185,13 +202,15 @@ class RunConfig(BaseModel):
         'runs/demo/train/qr_distill/seed0'
         """
         run = RunDir(self.run_dir)
-        styles = {"styles_file": self.generate["styles_file"]} if self.generate.get("styles_file") else {}
-        return {"embedding_cache": str(run.path_embeddings), **styles, **self.train, "students": self.students, "method": method,
-                "seed": seed, "output_dir": str(run.train(method, seed))}
+        fields = self.train.model_dump()
+        fields["styles_file"] = fields["styles_file"] or self.generate.styles_file
+        fields["embedding_cache"] = fields["embedding_cache"] or str(run.path_embeddings)
+        return {**fields, "students": self.students, "method": method, "seed": seed, "output_dir": str(run.train(method, seed))}
 
 
-def parse_config(data: dict[str, Any], where: str = "<config>") -> RunConfig:
-    """Validate a config mapping; errors name ``where`` and the field.
+def parse_config(data: dict[str, Any], where: str = "<config>", text: str = "") -> RunConfig:
+    """Validate a config mapping; each error is a line naming ``where``, the line in ``text`` (the
+    YAML it was read from) and the field.
 
     >>> parse_config({"run_dir": "r", "tasks": [...], "students": [...]}).seeds
     [0, 1, 2]
@@ -199,8 +218,7 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> RunConfig:
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{where}: field '{'.'.join(str(p) for p in e['loc']) or '(root)'}': {e['msg']}" for e in exc.errors()]
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError("\n".join(describe_errors(exc, RunConfig, where, yaml_lines(text)))) from None
 
 
 def load_config(path: str | os.PathLike[str]) -> RunConfig:
@@ -213,17 +231,23 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), text)
 
 
 def dump_config(cfg: RunConfig) -> str:
-    """The config as YAML text (what ``config.yaml`` in the run directory holds)."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    """The config as YAML text (what ``config.yaml`` in the run directory holds): the settings that
+    were given, so that the report can tell them from defaults."""
+    return yaml.safe_dump(cfg.model_dump(mode="json", exclude_unset=True), sort_keys=False)
 
 
 def demo_config(quick: bool = False) -> RunConfig:

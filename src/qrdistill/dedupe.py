@@ -5,16 +5,19 @@ Every stage that reads questions or paths calls these, so each treats repeats th
 
 >>> questions, dropped = unique_questions(read_records("q.jsonl", Question), "q.jsonl")
 >>> paths, dropped = unique_paths(read_records("paths.jsonl", Path), "paths.jsonl")
+>>> questions = read_questions(["q.jsonl", "more.jsonl"])      # read, deduplicated, count printed
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
 
+from qrdistill.jsonl import read_records
 from qrdistill.records import Path, Question
 
 R = TypeVar("R", bound=BaseModel)
@@ -58,3 +61,20 @@ def report_dropped(console: Console, dropped: int, what: str, where: str) -> Non
     """Print how many identical repeats were dropped (nothing when none were)."""
     if dropped:
         console.print(f"[yellow]note:[/yellow] {where}: dropped {dropped} identical repeated {what}")
+
+
+def read_questions(files: Sequence[str | os.PathLike[str]], console: Console | None = None) -> list[Question]:
+    """The questions of ``files`` in order, identical repeats dropped (the count printed), an id
+    repeated with different contents refused."""
+    where = ", ".join(str(f) for f in files)
+    questions, dropped = unique_questions([q for f in files for q in read_records(f, Question)], where)
+    report_dropped(console or Console(stderr=True), dropped, "questions", where)
+    return questions
+
+
+def read_paths(file: str | os.PathLike[str], console: Console | None = None) -> list[Path]:
+    """The paths of ``file`` in order, identical repeats dropped (the count printed), a key repeated
+    with different contents refused."""
+    paths, dropped = unique_paths(read_records(file, Path), str(file))
+    report_dropped(console or Console(stderr=True), dropped, "paths", str(file))
+    return paths

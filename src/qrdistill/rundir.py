@@ -27,6 +27,8 @@ its output exists, so a rerun resumes:
       results.json, report.md            the comparison
       plots/                             accuracy.png, funnel.png, loss.png, routing_{method}.png
       import_report.json, .md            what `qrdistill import --run` kept and dropped
+      stages/{stage}.json                each stage's settings and input digests: a stage made from
+                                         others is stale and reruns (qrdistill.pipeline.fingerprint)
 
 Training reads ``filtered.jsonl`` (every path with its verdict) and selects what its method uses
 (qrdistill.method.methods.select_paths), as does ``qrdistill train --config <run config>``
@@ -42,7 +44,8 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from qrdistill.jsonl import read_records, write_records
+from qrdistill.dedupe import read_questions
+from qrdistill.jsonl import write_records
 from qrdistill.records import Question
 
 if TYPE_CHECKING:  # config.py imports this module
@@ -115,15 +118,24 @@ class RunDir:
         """Where one student of one training keeps its adapter (``adapter_dir``)."""
         return adapter_dir(self.train(method, seed), student)
 
+    def eval_dir(self, method: str, seed: int) -> FsPath:
+        """Every generation of one evaluated (method, seed)."""
+        return self.root / "eval" / method / f"seed{seed}"
+
     def eval(self, method: str, seed: int, student: str, task: str, kind: str = "test") -> FsPath:
         """One student's generations: ``test`` in its chosen style, ``plain`` on the test questions under
         the plain prompt, ``dev`` every candidate style on the dev questions."""
         suffix = "" if kind == "test" else f".{kind}"
-        return self.root / "eval" / method / f"seed{seed}" / f"{student}.{task}{suffix}.jsonl"
+        return self.eval_dir(method, seed) / f"{student}.{task}{suffix}.jsonl"
 
     @property
     def results(self) -> FsPath:
         return self.root / "results.json"
+
+    @property
+    def import_report(self) -> FsPath:
+        """What ``qrdistill import --run`` wrote here (its paths.jsonl is then imported, not generated)."""
+        return self.root / "import_report.json"
 
     @property
     def report(self) -> FsPath:
@@ -162,7 +174,7 @@ def run_questions(cfg: RunConfig, run: RunDir) -> dict[str, dict[str, list[Quest
             file = run.questions(tc.name, split)
             if not file.exists():
                 write_records(file, _make_questions(tc, split, cfg.seed))
-            out[tc.name][split] = read_records(file, Question)[: tc.limit(split)]
+            out[tc.name][split] = read_questions([file])[: tc.limit(split)]
         overlap = {q.question for q in out[tc.name]["train"]} & {q.question for q in out[tc.name]["test"]}
         if overlap:
             Console(stderr=True).print(f"[yellow]warning: task {tc.name}: {len(overlap)} test question(s) also appear in train[/]")

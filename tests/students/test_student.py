@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from qrdistill.students import IGNORE, Student, StudentSpec, load_student
+from qrdistill.students.dtypes import torch_dtype
 
 PAIRS = [("What is 2+3?", "2+3 = 5. The answer is 5."), ("Name a colour.", "Blue.")]
 
@@ -138,7 +139,7 @@ def test_spec_rejects_unknown_dtype_and_bad_rank() -> None:
         StudentSpec(name="s", model="m", dtype="fp8")
     with pytest.raises(ValueError, match="lora_r"):
         StudentSpec(name="s", model="m", lora_r=0)
-    assert StudentSpec(name="s", model="m", dtype="bfloat16").torch_dtype == torch.bfloat16
+    assert torch_dtype(StudentSpec(name="s", model="m", dtype="bfloat16").load_dtype) == torch.bfloat16
 
 
 def test_lora_init_follows_seed_and_leaves_global_rng_alone() -> None:

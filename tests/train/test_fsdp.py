@@ -29,12 +29,12 @@ def _metrics(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def _assert_same_metrics(a: list[dict], b: list[dict]) -> None:
+def _assert_same_metrics(a: list[dict], b: list[dict], rel: float = 1e-4) -> None:
     assert [r["step"] for r in a] == [r["step"] for r in b]
     for ra, rb in zip(a, b):
         assert ra.keys() == rb.keys()
         for key in ra:
-            assert ra[key] == pytest.approx(rb[key], rel=1e-4, abs=1e-6), (ra["step"], key)
+            assert ra[key] == pytest.approx(rb[key], rel=rel, abs=1e-6), (ra["step"], key)
 
 
 def _assert_same_tensors(a: dict, b: dict) -> None:
@@ -78,7 +78,9 @@ def test_sharded_multi_path_matches_one_process_and_its_adapters_load(launched, 
 
 def test_sharded_learned_routing_matches_unsharded(launched):
     plain, sharded = launched / "qr_none", launched / "qr_fsdp_uninterrupted"
-    _assert_same_metrics(_metrics(sharded / "metrics.jsonl"), _metrics(plain / "metrics.jsonl"))
+    # Sharded statistics are summed by an all-reduce in another order than one process sums them, so
+    # derived ratios such as gain/smol differ in the 4th digit (0.0090866 vs 0.0090852): compare at 1e-3.
+    _assert_same_metrics(_metrics(sharded / "metrics.jsonl"), _metrics(plain / "metrics.jsonl"), rel=1e-3)
     step3 = Path("checkpoints") / "step-000003"
     _assert_same_tensors(torch.load(sharded / step3 / "trainable.pt"), torch.load(plain / step3 / "trainable.pt"))
     _assert_same_tensors(torch.load(sharded / step3 / "optim.pt"), torch.load(plain / step3 / "optim.pt"))

@@ -61,7 +61,7 @@ def test_cli_trains_no_filter_from_yaml(tmp_path, data):
     questions = data.make_questions(4)
     write_records(tmp_path / "filtered.jsonl", data.make_paths(questions, judged_out=4))
     write_records(tmp_path / "questions.jsonl", questions.values())
-    cfg = {"train": {"output_dir": str(tmp_path / "ignored"), "students": [s.model_dump() for s in data.tiny_specs()], "max_steps": 5, "per_device_train_batch_size": 12}}
+    cfg = {"output_dir": str(tmp_path / "ignored"), "students": [s.model_dump() for s in data.tiny_specs()], "max_steps": 5, "per_device_train_batch_size": 12}
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
     out = tmp_path / "run"
     args = ["train", "--config", str(tmp_path / "cfg.yaml"), "--kept", str(tmp_path / "filtered.jsonl"), "--questions", str(tmp_path / "questions.jsonl"),

@@ -144,3 +144,44 @@ def test_routing_is_counted_per_teacher_and_style_when_several_teachers_wrote_th
     assert routing_sources(one) == ["cot", "program"]
     several = [path("palm-540b", "cot"), path("gpt-3.5-turbo", "cot"), path("code-davinci-002", "program")]
     assert routing_sources(several) == ["palm-540b / cot", "gpt-3.5-turbo / cot", "code-davinci-002 / program"]
+
+
+def test_checkpoints_default_to_every_tenth_of_training():
+    from qrdistill.train.settings import TrainSettings
+
+    assert [s for s in range(1, 51) if TrainSettings().is_checkpoint_step(s, 50)] == [5, 10, 15, 20, 25, 30, 35, 40, 45, 50]
+    assert [s for s in range(1, 51) if TrainSettings(save_steps=0).is_checkpoint_step(s, 50)] == [50]
+    assert TrainSettings().checkpoint_every(4) == 1 and TrainSettings(save_steps=7).checkpoint_every(50) == 7
+
+
+def test_a_killed_run_with_default_checkpoints_resumes_to_the_same_result(tmp_path, monkeypatch, data):
+    questions = data.make_questions()
+
+    def config(out):  # save_steps not given: a checkpoint every tenth of the 10 steps
+        return TrainConfig(output_dir=str(out), students=data.tiny_specs(dropout=0.1), max_steps=10, per_device_train_batch_size=3, seed=3)
+
+    train(config(tmp_path / "whole"), data.make_paths(questions), questions)
+    original = metrics_module.log_metrics
+
+    def killed_after_step_3(appender, record):
+        original(appender, record)
+        if record["step"] == 3:
+            raise KeyboardInterrupt("killed after step 3")
+
+    monkeypatch.setattr(metrics_module, "log_metrics", killed_after_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config(tmp_path / "killed"), data.make_paths(questions), questions)
+    monkeypatch.setattr(metrics_module, "log_metrics", original)
+    assert [p.name for p in sorted((tmp_path / "killed" / "checkpoints").iterdir())] == ["step-000001", "step-000002"]
+    train(config(tmp_path / "killed"), data.make_paths(questions), questions, resume=True)
+
+    ours, whole = _metrics(tmp_path / "killed"), _metrics(tmp_path / "whole")
+    assert [m["step"] for m in ours] == list(range(1, 11))
+    for a, b in zip(ours, whole):
+        for key in LOSS_KEYS:
+            assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-6), (a["step"], key)
+    for name in ("smol", "gemma"):
+        a = torch.load(tmp_path / "killed" / "checkpoints" / "step-000010" / "trainable.pt")["students"][name]
+        b = torch.load(tmp_path / "whole" / "checkpoints" / "step-000010" / "trainable.pt")["students"][name]
+        for key, value in b.items():
+            torch.testing.assert_close(a[key], value)

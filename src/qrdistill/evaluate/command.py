@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
 
 
@@ -25,12 +26,15 @@ def eval_command(
     as_json: Json = False,
 ) -> None:
     """Evaluate every student of the config on every task's test split and print accuracies."""
-    from qrdistill.config import load_config
+    from qrdistill.config import ZERO_SHOT, load_config
     from qrdistill.evaluate.display import print_eval_table
     from qrdistill.evaluate.grid import evaluate_method
+    from qrdistill.method.methods import get_method
     from qrdistill.rundir import RunDir, run_questions
 
     cfg = load_config(config)
+    if method != ZERO_SHOT:
+        get_method(method)  # an unknown name lists the known ones
     overrides: dict[str, object] = {}
     if run_dir is not None:
         cfg = cfg.model_copy(update={"run_dir": str(run_dir)})
@@ -42,6 +46,7 @@ def eval_command(
         overrides["ensemble"] = [e.strip() for e in ensemble.split(",") if e.strip()]
     if overrides:
         cfg = cfg.model_copy(update={"eval": cfg.eval.model_copy(update=overrides)})
+    check_out(cfg.run_dir, "--run" if run_dir is not None else f"{config}: run_dir", directory=True)
     with stage_output(quiet, as_json) as output:
         run_questions(cfg, RunDir(cfg.run_dir))  # the test questions, written once from the config's tasks
         summaries = evaluate_method(cfg, method, seed)

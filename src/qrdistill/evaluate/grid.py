@@ -84,10 +84,10 @@ def _style_arg(style: str) -> str | None:
 def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
     """Evaluate each student of ``method``/``seed`` on every task; return one row per (student, task)
     in the chosen style (plain-prompt rows are written too and read by ``collect_results``)."""
-    from qrdistill.students import StudentSpec, load_student
+    from qrdistill.students import load_student
 
     run = RunDir(cfg.run_dir)
-    templates = load_styles(cfg.generate.get("styles_file"))
+    templates = load_styles(cfg.generate.styles_file)
     questions = run_questions(cfg, run)
     tests = {task: splits["test"] for task, splits in questions.items()}
     devs = {task: splits.get("dev", []) for task, splits in questions.items() if cfg.eval.style == "auto"}
@@ -97,8 +97,7 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
     candidates = {t: candidate_styles(cfg, method, t) for t in devs}
     settings = {"max_new_tokens": cfg.eval.max_new_tokens, "batch_size": cfg.eval.batch_size, "score_logprob": "logprob" in cfg.eval.ensemble}
     rows: list[RunResult] = []
-    for spec_dict in cfg.students:
-        spec = StudentSpec(**spec_dict)
+    for spec in cfg.students:
         label = EvalLabel(method, seed, spec.name)
         student = None
 

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
 
 FORMAT_HELP = "messages, prompt-completion, chat-prompt-completion (TRL); sharegpt, alpaca (LLaMA-Factory)."
@@ -34,8 +35,7 @@ def export_command(
 ) -> None:
     """Write the kept paths (or those routed to one student) as a dataset other trainers read directly, with provenance columns."""
     from qrdistill.export.dataset import export_paths
-    from qrdistill.jsonl import read_records
-    from qrdistill.records import Path, Question
+    from qrdistill.dedupe import read_paths, read_questions
     from qrdistill.rundir import RunDir
 
     if run_dir is not None:
@@ -46,9 +46,10 @@ def export_command(
         raise typer.BadParameter("give --run DIR, or --in PATHS.jsonl and --questions QUESTIONS.jsonl")
     if (routed_to is None) != (train_dir is None):
         raise typer.BadParameter("--routed-to and --train-dir go together: the student, and the training whose routing to follow")
+    check_out(out, "--out", directory=out.suffix not in (".jsonl", ".parquet", ".json"))
     with stage_output(quiet, as_json) as output:
-        by_id = {q.id: q for f in questions for q in read_records(f, Question)}
-        paths = read_records(in_path, Path)
+        by_id = {q.id: q for q in read_questions(questions)}
+        paths = read_paths(in_path)
         if train_dir is not None:
             from qrdistill.export.dataset import routed_paths
 
@@ -74,6 +75,7 @@ def export_student_command(
     from qrdistill.export.student import export_student
     from qrdistill.train.config import TrainConfig
 
+    check_out(out, "--out", directory=True)
     config = train_dir / "config.yaml"
     if not config.exists():
         raise typer.BadParameter(f"{config} not found: --train-dir must be a training output dir (train/<method>/seed<N> of a run)")

@@ -29,7 +29,7 @@ from qrdistill.export.atomic import publish, staging
 from qrdistill.jsonl import write_json
 from qrdistill.students import Student, StudentSpec, load_student
 from qrdistill.students.embedded import resolve_model
-from qrdistill.students.spec import DTYPES
+from qrdistill.students.dtypes import TORCH_DTYPES
 
 PLAIN_TEMPLATE = (
     "{BOS}{{% for message in messages %}}"
@@ -111,9 +111,9 @@ def export_student(spec: StudentSpec, adapter: str | os.PathLike[str], out: str 
     tokenizer = export_tokenizer(student)
     model = student.model.merge_and_unload() if hasattr(student.model, "merge_and_unload") else student.model
     if dtype is not None:
-        if dtype not in DTYPES:
-            raise ValueError(f"unknown dtype {dtype!r}; use one of {sorted(DTYPES)}")
-        model = model.to(DTYPES[dtype])
+        if dtype not in TORCH_DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}; use one of {sorted(TORCH_DTYPES)}")
+        model = model.to(TORCH_DTYPES[dtype])
     model.generation_config = generation_config(student, max_new_tokens)
     out = FsPath(out)
     tmp = staging(out)

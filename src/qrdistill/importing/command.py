@@ -23,6 +23,7 @@ from typing import Annotated, Optional
 import typer
 
 from qrdistill.importing.spec import EvalPolicy, Format, JoinMode
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
 
 
@@ -68,11 +69,13 @@ def import_command(
     if config is not None:
         if run_dir is None:
             raise typer.BadParameter("config mode writes into a run directory: give --run DIR")
+        check_out(run_dir, "--run", directory=True)
         with stage_output(quiet, as_json) as output:
             output.summary = run_import(load_import_config(config, data_root), RunDir(run_dir))
         return
     if task is None or not inputs or out is None:
         raise typer.BadParameter("give --config, or --task, --in and --out (with --gold or --questions)")
+    check_out(out, "--out")
     for flag, value, allowed in (("--join", join, JoinMode), ("--eval-paths", eval_paths, EvalPolicy), ("--format", data_format, Format)):
         if value not in allowed.__args__:  # type: ignore[attr-defined]
             raise typer.BadParameter(f"{flag} must be one of {', '.join(allowed.__args__)}, got {value!r}")  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import track
 from rich.table import Table
 
+from qrdistill.dedupe import report_dropped, unique_questions
 from qrdistill.importing.importer import ImportReport, import_paths
 from qrdistill.importing.spec import ImportConfig, RowMapping, SourceSpec
 from qrdistill.importing.splits import assign_splits, mapped_rows, split_rows
@@ -73,7 +74,16 @@ def load_import_config(path: str | os.PathLike[str], data_root: str | None = Non
 
 
 def load_gold(cfg: ImportConfig) -> tuple[list[Question], dict[str, Any] | None]:
-    """The gold questions of every split, and the split report when a published split was applied."""
+    """The gold questions of every split (identical repeats dropped with a count, an id with a
+    conflicting gold refused), and the split report when a published split was applied."""
+    questions, split = _read_gold(cfg)
+    where = ", ".join(cfg.questions) if cfg.questions else str(cfg.gold)
+    unique, dropped = unique_questions(questions, where)
+    report_dropped(Console(stderr=True), dropped, "questions", where)
+    return unique, split
+
+
+def _read_gold(cfg: ImportConfig) -> tuple[list[Question], dict[str, Any] | None]:
     if cfg.questions:
         return [q for f in cfg.questions for q in read_records(f, Question)], None
     task = get_task(cfg.task)

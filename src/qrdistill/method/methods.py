@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from qrdistill.errors import UnknownName
 from qrdistill.records import Path
 
 Routing = Literal["learned", "all", "random"]
@@ -63,7 +64,7 @@ def get_method(name: str) -> Method:
     base, _, style = name.partition("-")
     if base == "single_path" and style:
         return replace(METHODS[base], style=style)
-    raise ValueError(f"unknown method {name!r}; use one of {', '.join(METHODS)} or single_path-STYLE")
+    raise UnknownName(f"unknown method {name!r}; use one of {', '.join(METHODS)} or single_path-STYLE")
 
 
 def _kept(path: Path) -> bool:

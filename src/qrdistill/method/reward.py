@@ -74,7 +74,7 @@ def answer_nll(nll: torch.Tensor, example: torch.Tensor, labels: torch.Tensor, a
                n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per example, the summed NLL [n] of the tokens at positions ``answers[b]`` (detached), and whether
     it has any [n]. ``nll`` and ``example`` are the supervised rows of a forward pass in order (row t of
-    example b predicts token t+1, ``train.losses.supervised_rows``), ``labels`` [n, T] its labels."""
+    example b predicts token t+1, ``method.losses.supervised_rows``), ``labels`` [n, T] its labels."""
     mask = torch.zeros_like(labels, dtype=torch.bool)
     for b, positions in enumerate(answers):
         mask[b, list(positions)] = True

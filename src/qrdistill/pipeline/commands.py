@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
 
 
@@ -26,6 +27,7 @@ def run_command(
         cfg = cfg.model_copy(update={"run_dir": str(run_dir)})
     if seeds is not None:
         cfg = cfg.model_copy(update={"seeds": list(range(seeds))})
+    check_out(cfg.run_dir, "--run" if run_dir is not None else f"{config}: run_dir", directory=True)
     with stage_output(quiet, as_json) as output:
         report = run_pipeline(cfg)
         output.summary = {"run_dir": cfg.run_dir, "report": str(report), "results": str(report.with_name("results.json"))}
@@ -40,6 +42,7 @@ def compare_command(
     from qrdistill.pipeline.run import build_report
     from qrdistill.rundir import RunDir
 
+    check_out(run_dir, "--run", directory=True)
     run = RunDir(run_dir)
     if not run.config.exists():
         raise typer.BadParameter(f"{run.config} not found: is {run_dir} a qrdistill run directory?")
@@ -56,6 +59,7 @@ def demo_command(
     from qrdistill.config import demo_config
     from qrdistill.pipeline.run import run_pipeline
 
+    check_out(out, "--out", directory=True)
     cfg = demo_config(quick=quick).model_copy(update={"run_dir": str(out), "seeds": list(range(seeds))})
     report = run_pipeline(cfg)
     typer.echo(f"\nDemo finished. Report: {report}\nPlots:  {report.parent / 'plots'}")

@@ -1,7 +1,8 @@
 """``run_pipeline``: tasks → generate → filter → train (method × seed) → eval → report.
 
-Every stage is skipped when its output is complete, so re-running a config resumes it and a
-finished run only rebuilds the report. With ``workers: N`` the (method, seed) units — train, then
+Every stage is skipped when its output is complete and was made from the same settings and inputs
+(``pipeline.fingerprint``), so re-running a config resumes it and a finished run only rebuilds the
+report; a stage whose settings or inputs changed is stale: it reruns, and so does what depends on it. With ``workers: N`` the (method, seed) units — train, then
 evaluate — run in N processes at once (``random_route`` waits for the ``qr_distill`` unit of its
 seed, whose routing it copies); each unit's output goes to ``logs/{method}-seed{seed}.log``.
 
@@ -20,8 +21,9 @@ from typing import Any
 from qrdistill.config import ZERO_SHOT, RunConfig, dump_config
 from qrdistill.evaluate.grid import collect_results, evaluate_method
 from qrdistill.jsonl import read_records, write_atomic
-from qrdistill.pipeline.stages import console, filter_stage, generate_stage
-from qrdistill.pipeline.training import train_stage
+from qrdistill.pipeline.fingerprint import file_digest, fingerprint, records_digest, refresh
+from qrdistill.pipeline.stages import console, filter_stage, generate_stage, refresh_questions
+from qrdistill.pipeline.training import done_file, train_stage
 from qrdistill.records import Path
 from qrdistill.report.write import write_report
 from qrdistill.rundir import RunDir, run_questions
@@ -39,11 +41,23 @@ def _set_threads(cfg: RunConfig) -> None:
         torch.set_num_threads(cfg.threads)
 
 
+def evaluate_stage(cfg: RunConfig, method: str, seed: int) -> None:
+    """Evaluate ``method``/``seed`` (skipped when finished with the same settings, students, questions,
+    paths and training; otherwise its generations are removed and it reruns)."""
+    run = RunDir(cfg.run_dir)
+    questions = [q for splits in run_questions(cfg, run).values() for split in ("test", "dev") for q in splits.get(split, [])]
+    settings = {"eval": cfg.eval.model_dump(mode="json"), "students": [s.model_dump(mode="json") for s in cfg.students]}
+    inputs = {"questions": records_digest(questions), "filtered": file_digest(run.filtered),
+              "training": None if method == ZERO_SHOT else file_digest(done_file(run, method, seed))}
+    refresh(run, f"eval-{method}-seed{seed}", fingerprint(settings, inputs), [run.eval_dir(method, seed)])
+    evaluate_method(cfg, method, seed)
+
+
 def _train_and_eval(cfg: RunConfig, method: str, seed: int) -> None:
     run = RunDir(cfg.run_dir)
     if method != ZERO_SHOT:
         train_stage(cfg, run, method, seed, read_records(run.filtered, Path), run_questions(cfg, run))
-    evaluate_method(cfg, method, seed)
+    evaluate_stage(cfg, method, seed)
 
 
 def _unit(config: dict[str, Any], method: str, seed: int) -> float:
@@ -91,6 +105,7 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
+    refresh_questions(cfg, run)
     questions = run_questions(cfg, run)
     _timed("questions", timings, t)
     t = time.perf_counter()
@@ -104,7 +119,7 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
         return build_report(cfg)
     if ZERO_SHOT in cfg.methods:
         t = time.perf_counter()
-        evaluate_method(cfg, ZERO_SHOT, cfg.seeds[0])
+        evaluate_stage(cfg, ZERO_SHOT, cfg.seeds[0])
         _timed("eval zero_shot", timings, t)
     # seed by seed, each method trained then evaluated: a run stopped early still holds complete seeds
     for seed in cfg.seeds:
@@ -113,7 +128,7 @@ def run_pipeline(cfg: RunConfig) -> FsPath:
             train_stage(cfg, run, method, seed, filtered, questions)
             _timed(f"train {method} seed{seed}", timings, t)
             t = time.perf_counter()
-            evaluate_method(cfg, method, seed)
+            evaluate_stage(cfg, method, seed)
             _timed(f"eval {method} seed{seed}", timings, t)
     return build_report(cfg)
 

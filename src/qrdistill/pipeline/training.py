@@ -16,6 +16,7 @@ from rich.console import Console
 
 from qrdistill.config import RunConfig
 from qrdistill.jsonl import write_json
+from qrdistill.pipeline.fingerprint import fingerprint, records_digest, refresh
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
 
@@ -50,18 +51,23 @@ def matched_patterns(run: RunDir, seed: int) -> dict[str, float] | None:
 
 def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: list[Path],
                 questions: dict[str, dict[str, list[Question]]]) -> dict[str, str]:
-    """Train (or resume) ``method`` with ``seed``; returns student name → adapter directory."""
-    if done_file(run, method, seed).exists():
-        return adapters_of(run, method, seed)
-    from qrdistill.train.checkpoint import latest_checkpoint
+    """Train (or resume) ``method`` with ``seed``; returns student name → adapter directory.
+    A training made with other settings or data is removed and rerun (``pipeline.fingerprint``)."""
     from qrdistill.train.config import TrainConfig
-    from qrdistill.train.trainer import train
 
-    by_id = {q.id: q for splits in questions.values() for q in splits["train"]}
+    train_questions = [q for splits in questions.values() for q in splits["train"]]
     fields = cfg.train_fields(method, seed)
     if method == "random_route" and not fields.get("random_patterns"):
         fields["random_patterns"] = matched_patterns(run, seed)
     tcfg = TrainConfig(**fields)
+    inputs = {"filtered": records_digest(filtered), "questions": records_digest(train_questions)}
+    refresh(run, f"train-{method}-seed{seed}", fingerprint({"train": tcfg.model_dump(mode="json")}, inputs), [run.train(method, seed)])
+    if done_file(run, method, seed).exists():
+        return adapters_of(run, method, seed)
+    from qrdistill.train.checkpoint import latest_checkpoint
+    from qrdistill.train.trainer import train
+
+    by_id = {q.id: q for q in train_questions}
     resume = latest_checkpoint(run.train(method, seed)) is not None
     start = time.perf_counter()
     # Every path with its verdict: the trainer selects what the method uses (train.methods.select_paths).

@@ -14,10 +14,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from qrdistill.jsonl import RecordError, read_records
+from qrdistill.dedupe import read_paths, read_questions
+from qrdistill.jsonl import RecordError
 from qrdistill.quality.filter import FilterSettings, filter_paths
 from qrdistill.quality.funnel import funnel, plot_funnel
-from qrdistill.records import Path, Question
 
 
 def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, questions: list[FsPath], judge: str,
@@ -28,7 +28,7 @@ def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, qu
     console = Console(stderr=True)
     for flag, target in (("--out", out), ("--kept-only", kept_only)):
         if target is not None and target.resolve() == in_path.resolve():
-            console.print(f"[red]error:[/red] {flag} {target} is the input file (--in); write the filtered paths elsewhere")
+            console.print(f"[red]error:[/red] {flag} {target} is the input file (--in); write the filtered paths elsewhere", soft_wrap=True)
             raise typer.Exit(2)
     try:
         settings = FilterSettings(verifiers=verifiers, judge=judge, model=model, base_url=base_url, on_unknown=on_unknown,
@@ -36,18 +36,18 @@ def run_filter_cli(*, in_path: FsPath, out: FsPath, kept_only: FsPath | None, qu
                                   keep_unverifiable_programs=keep_unverifiable_programs)
     except ValidationError as exc:
         err = exc.errors()[0]
-        console.print(f"[red]error:[/red] --{'-'.join(map(str, err['loc'])).replace('_', '-')}: {err['msg']}")
+        console.print(f"[red]error:[/red] --{'-'.join(map(str, err['loc'])).replace('_', '-')}: {err['msg']}", soft_wrap=True)
         raise typer.Exit(2) from None
     try:
-        paths = read_records(in_path, Path)
+        paths = read_paths(in_path, console)
         if not paths:
             console.print(f"[yellow]warning:[/yellow] {in_path} holds no paths; nothing to filter")
             if not allow_empty:
                 raise typer.Exit(1)
-        gold = [q for f in questions for q in read_records(f, Question)]
+        gold = read_questions(questions, console)
         filtered = filter_paths(paths, gold, settings, out, kept_only, cache, console=console)
     except (RecordError, ValueError, KeyError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     kept = sum(p.verdict is not None and p.verdict.kept for p in filtered)
     console.print(f"kept {kept} of {len(filtered)} paths → {out}" + (f" (kept only: {kept_only})" if kept_only else ""))

@@ -11,7 +11,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
+from qrdistill.quality.filter import FilterSettings
+
+DEFAULTS = FilterSettings()
+"""The flags' defaults are the settings' own (each declared once, in ``FilterSettings``)."""
 
 
 def filter_command(
@@ -19,16 +24,16 @@ def filter_command(
     out: Annotated[FsPath, typer.Option("--out", help="Every path with its Verdict (nothing is deleted).")],
     kept_only: Annotated[Optional[FsPath], typer.Option("--kept-only", help="Also write only the kept paths here (what training reads).")] = None,
     questions: Annotated[Optional[list[FsPath]], typer.Option("--questions", help="Question JSONL with gold answers (repeatable). Without it, the paths' own `correct` field is used.")] = None,
-    judge: Annotated[str, typer.Option("--judge", help="LLM judge backend: openai, hf, vllm or none.")] = "none",
+    judge: Annotated[str, typer.Option("--judge", help="LLM judge backend: openai, hf, vllm or none.")] = DEFAULTS.judge,
     model: Annotated[Optional[str], typer.Option("--model", help="Judge model name (backend-specific).")] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="Judge server URL (openai/vllm). API key from OPENAI_API_KEY.")] = None,
-    verifiers: Annotated[str, typer.Option("--verifiers", help="Comma-separated deterministic verifiers: program, arithmetic (or 'none').")] = "program,arithmetic",
-    on_unknown: Annotated[str, typer.Option("--on-unknown", help="What to do when the judge's reply cannot be parsed: reject or keep.")] = "reject",
-    votes: Annotated[int, typer.Option("--votes", min=1, help="Judge samples per path; the majority decides.")] = 1,
+    verifiers: Annotated[str, typer.Option("--verifiers", help="Comma-separated deterministic verifiers: program, arithmetic (or 'none').")] = ",".join(DEFAULTS.verifiers),
+    on_unknown: Annotated[str, typer.Option("--on-unknown", help="What to do when the judge's reply cannot be parsed: reject or keep.")] = DEFAULTS.on_unknown,
+    votes: Annotated[int, typer.Option("--votes", min=1, help="Judge samples per path; the majority decides.")] = DEFAULTS.votes,
     cache: Annotated[Optional[FsPath], typer.Option("--cache", help="Judge call cache (JSONL); a rerun resumes from it.")] = None,
     rubric: Annotated[Optional[FsPath], typer.Option("--rubric", help="Judge rubric YAML (default: the built-in rubric).")] = None,
     funnel_png: Annotated[Optional[FsPath], typer.Option("--funnel-png", help="Draw the filter funnel here (PNG).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for judge sampling.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for judge sampling.")] = DEFAULTS.seed,
     keep_unverifiable_programs: Annotated[bool, typer.Option("--keep-unverifiable-programs", help="Keep Program paths whose code could not be verified (no code, a module the sandbox lacks, no sandbox on this machine) instead of dropping them.")] = False,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="An input without paths is not an error (it writes empty outputs).")] = False,
     quiet: Quiet = False,
@@ -43,6 +48,9 @@ def filter_command(
     from qrdistill.quality.cli_run import run_filter_cli
     from qrdistill.records import Path
 
+    check_out(out, "--out")
+    check_out(kept_only, "--kept-only")
+    check_out(funnel_png, "--funnel-png")
     with stage_output(quiet, as_json) as output:
         run_filter_cli(
             in_path=in_path, out=out, kept_only=kept_only, questions=questions or [], judge=judge, model=model,

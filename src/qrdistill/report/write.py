@@ -39,26 +39,24 @@ def provenance(cfg: RunConfig, paths: Sequence[Path] = ()) -> list[str]:
         else:
             lines.append(f"task `{tc.name}`: train `{tc.train_data}`, test `{tc.test_data}`"
                          + (f" (first {tc.limit_test} test questions)" if tc.limit_test else ""))
-    backend = cfg.generate.get("teacher", cfg.generate.get("backend"))
+    backend = cfg.generate.teacher if "teacher" in cfg.generate.model_fields_set else None
     if backend == "synthetic":
         lines.append("teacher: **synthetic** (built-in generator that writes each known solution in every style and "
                      "injects wrong and spurious paths at known rates; not an LLM)")
     elif backend is not None:
-        lines.append(f"teacher: `{cfg.generate.get('model')}` via `{backend}`")
+        lines.append(f"teacher: `{cfg.generate.model}` via `{backend}`")
     else:
         sources = Counter(f"`{p.teacher}` {p.style}" for p in paths)
         lines.append("teachers (imported paths, as counted before filtering): "
                      + (", ".join(f"{name} ({n})" for name, n in sorted(sources.items())) or "none found"))
-    judge = cfg.filter.get("judge", "none")
-    verifiers = cfg.filter.get("verifiers", [])
-    verifiers = verifiers.split(",") if isinstance(verifiers, str) else list(verifiers)
-    if judge in (None, "none"):
+    judge, verifiers = cfg.filter.judge, cfg.filter.verifiers
+    if judge == "none":
         lines.append(f"judge: no LLM; **deterministic verifiers** ({', '.join(verifiers) or 'none'}) + answer check")
     else:
-        lines.append(f"judge: `{cfg.filter.get('model')}` via `{judge}`, verifiers: {', '.join(verifiers) or 'none'}")
-    lines.append("students: " + ", ".join(f"`{s['name']}` = {s['model']}" for s in cfg.students))
-    if cfg.train:
-        lines.append("training: " + ", ".join(f"{k}={v}" for k, v in cfg.train.items()))
+        lines.append(f"judge: `{cfg.filter.model}` via `{judge}`, verifiers: {', '.join(verifiers) or 'none'}")
+    lines.append("students: " + ", ".join(f"`{s.name}` = {s.model}" for s in cfg.students))
+    if cfg.train.model_fields_set:
+        lines.append("training: " + ", ".join(f"{k}={v}" for k, v in cfg.train.model_dump(exclude_unset=True).items()))
     prompt = {"auto": "each student in the style with its best dev accuracy", "plain": "the task's plain zero-shot prompt"}
     lines.append(f"evaluation: greedy, max_new_tokens={cfg.eval.max_new_tokens}, "
                  f"{prompt.get(cfg.eval.style, f'the {cfg.eval.style} style prompt')}"

@@ -32,7 +32,7 @@ from transformers import (
 )
 
 from qrdistill.students.cache import cached_dir
-from qrdistill.students.spec import DTYPES
+from qrdistill.students.dtypes import TORCH_DTYPES
 
 SEED = 0
 _PROBE = "The capital of France is Paris. 2 + 3 = 5."
@@ -170,7 +170,7 @@ def resolve_model(model: str, dtype: str = "float32") -> str:
     scheme, _, name = model.partition(":")
     if scheme == "embedded":
         _known(name, EMBEDDED, "embedded")
-        torch_dtype = DTYPES.get(dtype, torch.float32)
+        torch_dtype = TORCH_DTYPES.get(dtype, torch.float32)
         cached = name if torch_dtype == torch.float32 else f"{name}-{dtype}"
         return str(cached_dir(cached, lambda out: convert_embedded(name, out, torch_dtype)))
     if scheme == "tiny":

@@ -1,15 +1,23 @@
-"""What a config file lists per student.
+"""What a config file lists per student (torch-free: a run config's ``students:`` section is read
+without loading torch; ``students.dtypes`` maps the precision names to torch dtypes).
 
 >>> spec = StudentSpec(name="smollm2-135m", model="embedded:smollm2-135m", lora_r=32)
 """
 
 from __future__ import annotations
 
-import torch
 from pydantic import BaseModel, ConfigDict, field_validator
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPES = ("float32", "bfloat16", "float16")
 AUTO = "auto"
+
+
+def unique_names(specs: list[StudentSpec]) -> list[StudentSpec]:
+    """``specs`` if non-empty with unique names; ValueError naming them otherwise."""
+    names = [s.name for s in specs]
+    if not specs or len(set(names)) != len(names):
+        raise ValueError(f"students must be a non-empty list with unique names, got {names}")
+    return specs
 
 
 class StudentSpec(BaseModel):
@@ -64,8 +72,3 @@ class StudentSpec(BaseModel):
         if self.dtype == AUTO and self.model.startswith("embedded:") and self.lora_r is not None:
             return "bfloat16"
         return self.dtype
-
-    @property
-    def torch_dtype(self) -> torch.dtype | str:
-        """What ``from_pretrained(dtype=...)`` takes: the torch dtype of ``load_dtype``, or ``"auto"``."""
-        return DTYPES.get(self.load_dtype, AUTO)

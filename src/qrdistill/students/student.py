@@ -26,6 +26,7 @@ from rich.progress import Progress
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from qrdistill.method.losses import head_logits, per_example_sum, supervised_rows, token_nll
+from qrdistill.students.dtypes import torch_dtype
 from qrdistill.students.embedded import resolve_model
 from qrdistill.students.encoding import Encoded, collate, encode_pair, format_prompt, prompt_ids
 from qrdistill.students.generation import greedy_generate
@@ -274,7 +275,7 @@ def load_student(
             "pass the directory Student.save wrote"
         )
     full_dir = adapter is not None and not (adapter / "adapter_config.json").exists()
-    model = AutoModelForCausalLM.from_pretrained(adapter if full_dir else source, dtype=spec.torch_dtype)
+    model = AutoModelForCausalLM.from_pretrained(adapter if full_dir else source, dtype=torch_dtype(spec.load_dtype))
     tokenizer = load_tokenizer(adapter if full_dir else source)
     if adapter is not None and not full_dir:
         model = PeftModel.from_pretrained(model, adapter, is_trainable=trainable)

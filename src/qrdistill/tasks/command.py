@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qrdistill.jsonl import RecordError, iter_json_lines, write_records
+from qrdistill.outpaths import check_out
 from qrdistill.output import keep_words
 from qrdistill.records import Question
 from qrdistill.tasks.base import Task
@@ -47,6 +48,7 @@ def load_command(
     split: SplitOpt = None,
 ) -> None:
     """Load a dataset file, print the count and the first prompt, optionally write Question JSONL."""
+    check_out(out, "--out")
     t = get_task(task)
     questions = _load_or_exit(t, str(data), split)
     console.print(f"[bold]{len(questions)}[/] {task} questions from {data}")
@@ -76,7 +78,7 @@ def check_command(
         rows = [(f"{completions}:{n}", obj) for n, obj in iter_json_lines(completions)]
         summary = score_completions(t, questions, rows, field=field, id_field=id_field)
     except (RecordError, ValueError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(summary.render())
 
@@ -85,5 +87,5 @@ def _load_or_exit(task: Task, data: str, split: str | None) -> list[Question]:
     try:
         return task.load(data, split=split)
     except (RecordError, ValueError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+        console.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qrdistill.errors import UnknownName
 from qrdistill.tasks.base import Task
 
 _TASKS: dict[str, type[Task]] = {}
@@ -25,7 +26,7 @@ def get_task(name: str) -> Task:
     try:
         return _TASKS[name]()
     except KeyError:
-        raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}") from None
+        raise UnknownName(f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}") from None
 
 
 def task_names() -> list[str]:

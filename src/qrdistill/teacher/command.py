@@ -11,37 +11,44 @@ from typing import Annotated, Optional
 
 import typer
 
+from qrdistill.outpaths import check_out
 from qrdistill.output import Json, Quiet, stage_output
+from qrdistill.teacher.generate import GenerateSettings
+
+DEFAULTS = GenerateSettings()
+"""The flags' defaults are the settings' own (each declared once, in ``GenerateSettings``)."""
 
 
 def generate_command(
     task: Annotated[str, typer.Option("--task", help="Task name (see `qrdistill tasks list`).")],
     data: Annotated[FsPath, typer.Option("--data", help="Questions: the task's original file format or Question JSONL.")],
     out: Annotated[FsPath, typer.Option("--out", help="Output Path records (JSONL), written atomically at the end.")],
-    teacher: Annotated[str, typer.Option("--teacher", help="Backend: openai, hf, vllm or synthetic.")] = "synthetic",
+    teacher: Annotated[str, typer.Option("--teacher", help="Backend: openai, hf, vllm or synthetic.")] = DEFAULTS.teacher,
     model: Annotated[Optional[str], typer.Option("--model", help="Teacher model name, HF id or local dir.")] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1.")] = None,
-    styles: Annotated[str, typer.Option("--styles", help="Comma-separated style names.")] = "vanilla,cot,tot,program,backward,fact",
-    samples_per_style: Annotated[int, typer.Option("--samples-per-style", min=1)] = 1,
-    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.8,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 1024,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight (openai backend).")] = 16,
-    max_retries: Annotated[int, typer.Option("--max-retries", min=0)] = 5,
-    abort_after: Annotated[int, typer.Option("--abort-after", min=0, help="Stop after this many calls in a row failed (0: never).")] = 32,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Per-request timeout in seconds.")] = 120.0,
+    styles: Annotated[str, typer.Option("--styles", help="Comma-separated style names.")] = ",".join(DEFAULTS.styles),
+    samples_per_style: Annotated[int, typer.Option("--samples-per-style", min=1)] = DEFAULTS.samples_per_style,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = DEFAULTS.temperature,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = DEFAULTS.max_tokens,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight (openai backend).")] = DEFAULTS.concurrency,
+    max_retries: Annotated[int, typer.Option("--max-retries", min=0)] = DEFAULTS.max_retries,
+    abort_after: Annotated[int, typer.Option("--abort-after", min=0, help="Stop after this many calls in a row failed (0: never).")] = DEFAULTS.abort_after,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Per-request timeout in seconds.")] = DEFAULTS.timeout,
     cache: Annotated[Optional[FsPath], typer.Option("--cache", help="Call cache (JSONL); default: OUT with .cache.jsonl.")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed")] = DEFAULTS.seed,
     styles_file: Annotated[Optional[FsPath], typer.Option("--styles-file", help="YAML file or directory of extra/replacement styles.")] = None,
-    api_key_env: Annotated[str, typer.Option("--api-key-env", help="Name of the env var holding the API key.")] = "OPENAI_API_KEY",
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size (hf backend).")] = 8,
+    api_key_env: Annotated[str, typer.Option("--api-key-env", help="Name of the env var holding the API key.")] = DEFAULTS.api_key_env,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size (hf backend).")] = DEFAULTS.batch_size,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use only the first N questions.")] = None,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="A questions file without questions is not an error (it writes an empty output).")] = False,
     quiet: Quiet = False,
     as_json: Json = False,
 ) -> None:
     """Generate teacher paths: one Path record per (question, style, sample)."""
+    check_out(out, "--out")
+    check_out(cache, "--cache")
     from qrdistill.tasks import get_task
-    from qrdistill.teacher.generate import GenerateSettings, generate_paths, load_questions
+    from qrdistill.teacher.generate import generate_paths, load_questions
 
     settings = GenerateSettings(
         teacher=teacher,

@@ -24,6 +24,7 @@ from rich.console import Console
 from qrdistill.backends import BACKENDS, DEFAULT_ABORT_AFTER, ChatBackend, ChatRequest, ChatResult, complete_cached, get_backend
 from qrdistill.callcache import CallCache
 from qrdistill.dedupe import report_dropped, unique_questions
+from qrdistill.errors import UsageError
 from qrdistill.jsonl import read_records, read_text_utf8, write_records
 from qrdistill.records import Path, Question
 from qrdistill.tasks.base import Task
@@ -111,6 +112,10 @@ def load_questions(path: str | os.PathLike[str], task: Task, console: Console | 
     is_ours = isinstance(head, dict) and {"id", "task", "question", "gold"} <= set(head)
     questions, dropped = unique_questions(read_records(path, Question) if is_ours else task.load(path), str(path))
     report_dropped(console or Console(stderr=True), dropped, "questions", str(path))
+    others = sorted({q.task for q in questions} - {task.name})
+    if others:
+        raise UsageError(f"{path}: holds questions of task(s) {', '.join(others)}, not {task.name}; "
+                         f"give --task {others[0]} or the {task.name} questions file")
     return questions
 
 

@@ -14,10 +14,11 @@ from typing import Any
 import yaml
 
 from qrdistill.config import RunConfig, load_config
-from qrdistill.jsonl import read_records
+from qrdistill.dedupe import read_paths, read_questions
+from qrdistill.errors import UsageError
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir, run_questions
-from qrdistill.train.config import TrainConfig
+from qrdistill.train.config import TrainConfig, given_fields
 
 
 def _train_questions(cfg: RunConfig, run: RunDir) -> dict[str, Question]:
@@ -32,27 +33,33 @@ def resolve_inputs(
     questions: Sequence[str | os.PathLike[str]] | None,
     overrides: dict[str, Any],
 ) -> tuple[TrainConfig, list[Path], dict[str, Question]]:
-    """Read the config and data. ``kept``/``questions`` default to the YAML's ``data:`` section
-    (``data: {kept: ..., questions: [...]}``), or for a run config (one with ``run_dir``) to the
-    run dir's ``filtered.jsonl`` (the method selects its paths, as in ``qrdistill run``) and the train questions of the config's tasks."""
+    """Read the config and data. ``config`` is a YAML of TrainConfig fields (then ``kept`` and
+    ``questions`` are required) or a run config (one with ``run_dir``): then its ``train:`` section and
+    students are used, the output goes to the run dir's ``train/{method}/seed{seed}``, and ``kept``/
+    ``questions`` default to the run dir's ``filtered.jsonl`` (the method selects its paths, as in
+    ``qrdistill run``) and the train questions of the config's tasks."""
     config = FsPath(config)
-    cfg = TrainConfig.from_yaml(config, overrides)
-    data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    given = given_fields(overrides)
     by_id: dict[str, Question] = {}
-    if "run_dir" in data:
+    if _is_run_config(config):
         run_cfg = load_config(config)
         run = RunDir(run_cfg.run_dir)
+        fields = run_cfg.train_fields(given.get("method", "qr_distill"), given.get("seed", run_cfg.seeds[0]))
+        cfg = TrainConfig.validated({**fields, **given}, str(config))
         kept = kept or (run.filtered if run.filtered.exists() else None)
         by_id = {} if questions else _train_questions(run_cfg, run)
     else:
-        section = data.get("data", {})
-        kept = kept or section.get("kept")
-        questions = questions or section.get("questions")
+        cfg = TrainConfig.from_yaml(config, overrides)
     if not kept or not (questions or by_id):
-        raise ValueError(f"{config}: give --kept and --questions, or a 'data:' section with 'kept' and 'questions'"
-                         " (a run config with 'run_dir' supplies both from the run directory)")
-    if isinstance(questions, (str, os.PathLike)):
-        questions = [questions]
-    paths = read_records(kept, Path)
-    by_id = by_id or {q.id: q for file in questions for q in read_records(file, Question)}
+        raise UsageError(f"{config}: give --kept and --questions (a run config with 'run_dir' supplies both from the run directory)")
+    paths = read_paths(kept)
+    by_id = by_id or {q.id: q for q in read_questions(list(questions or []))}
     return cfg, paths, by_id
+
+
+def _is_run_config(config: FsPath) -> bool:
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # TrainConfig.from_yaml names the problem
+    return isinstance(data, dict) and "run_dir" in data

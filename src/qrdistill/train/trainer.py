@@ -139,7 +139,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
         bar.set_postfix({k: f"{v:.3f}" for k, v in last.items() if k == "loss" or k.startswith(("ce/", "rate/"))})
         if run.step == run.total_steps:
             routing.flush(run, (run.micro - 1) // run.micro_per_epoch, complete=run.micro % run.micro_per_epoch == 0, step=run.step)
-        if run.step == run.total_steps or (config.save_steps and run.step % config.save_steps == 0):
+        if config.is_checkpoint_step(run.step, run.total_steps):
             checkpoints.save_checkpoint(run, config, accelerator, stamp)
     bar.close()
     seconds = time.perf_counter() - started
