@@ -25,7 +25,7 @@ from qrdistill.method.methods import select_paths
 from qrdistill.method.reward import answer_nll
 from qrdistill.records import Path
 from qrdistill.rundir import RunDir, run_questions
-from qrdistill.students import StudentSpec, load_student
+from qrdistill.students import load_student
 from qrdistill.teacher.styles import load_styles
 
 
@@ -52,10 +52,10 @@ def main() -> None:
     cfg = load_config(run.config)
     questions = {q.id: q for splits in run_questions(cfg, run).values() for q in splits["train"]}
     paths = select_paths(read_records(run.filtered, Path), "multi_path")[: args.limit]
-    specs = [StudentSpec(**s) for s in cfg.students]
+    specs = cfg.students
     students = [load_student(spec, adapter_dir=adapter_dir(run, args.method, args.seed, spec.name), trainable=False) for spec in specs]
     ids = sorted({p.question_id for p in paths})
-    examples = build_examples(paths, questions, students, load_styles(cfg.generate.get("styles_file")), ids, progress=False)
+    examples = build_examples(paths, questions, students, load_styles(cfg.generate.styles_file), ids, progress=False)
     cues = build_bare_cues(ids, questions, students)
     gains: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for s, student in enumerate(students):

@@ -18,7 +18,7 @@ Every section is the stage's own settings class (``GenerateSettings``, ``FilterS
 ``TrainSettings``, ``StudentSpec``), validated when the file is read: a typo fails at once with the
 file, line and field (``x.yaml:12: train.max_stepz: unknown field; did you mean 'max_steps'?``).
 
->>> cfg = load_config("configs/demo.yaml")
+>>> cfg = load_config("src/qrdistill/configs/demo.yaml")
 >>> cfg.methods
 ['zero_shot', 'single_path', 'multi_path', 'qr_distill']
 """
@@ -198,7 +198,7 @@ class RunConfig(BaseModel):
         ``output_dir`` = the run dir's ``train/{method}/seed{seed}``, and the run dir's path
         embedding cache, shared by every method and seed.
 
-        >>> load_config("configs/demo.yaml").train_fields("qr_distill", 0)["output_dir"]
+        >>> load_config("src/qrdistill/configs/demo.yaml").train_fields("qr_distill", 0)["output_dir"]
         'runs/demo/train/qr_distill/seed0'
         """
         run = RunDir(self.run_dir)
@@ -224,7 +224,7 @@ def parse_config(data: dict[str, Any], where: str = "<config>", text: str = "") 
 def load_config(path: str | os.PathLike[str]) -> RunConfig:
     """Read and validate a run config YAML file.
 
-    >>> load_config("configs/demo.yaml").run_dir
+    >>> load_config("src/qrdistill/configs/demo.yaml").run_dir
     'runs/demo'
     """
     path = FsPath(path)
@@ -251,5 +251,5 @@ def dump_config(cfg: RunConfig) -> str:
 
 
 def demo_config(quick: bool = False) -> RunConfig:
-    """The embedded default of ``qrdistill demo`` (configs/demo.yaml, or demo-quick.yaml)."""
+    """The embedded default of ``qrdistill demo`` (src/qrdistill/configs/demo.yaml, or demo-quick.yaml)."""
     return load_config(CONFIGS_DIR / ("demo-quick.yaml" if quick else "demo.yaml"))

@@ -2,7 +2,7 @@
 
     qrdistill train --config cfg.yaml --kept run/kept.jsonl --questions run/questions/gsm8k.train.jsonl
     qrdistill train --config cfg.yaml --method no_peer --seed 1 --max-steps 200 --save-steps 20 --resume
-    qrdistill train --config configs/demo.yaml --kept kept.jsonl     # a run config
+    qrdistill train --config src/qrdistill/configs/demo.yaml --kept kept.jsonl     # a run config
 
 Flags override the YAML (their help is the setting's docstring in ``train.settings``). The YAML holds
 TrainConfig fields (what a training's ``config.yaml`` holds), or is a run config: then its ``students`` and ``train:`` are used, the output goes to the run dir's
