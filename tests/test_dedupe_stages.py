@@ -24,7 +24,7 @@ def _write(file, records):
 
 
 def test_run_dir_question_files_drop_identical_repeats_and_refuse_conflicting_gold(tmp_path, capsys):
-    cfg = parse_config({"run_dir": str(tmp_path), "tasks": [{"name": "synth_arith", "synthetic": {"train": 1, "test": 1}}],
+    cfg = parse_config({"run_dir": str(tmp_path), "tasks": [{"name": "synth_arith", "synthetic": {"train": 1, "test": 1}}], "eval": {"style": "plain"},
                         "students": [{"name": "a", "model": "tiny:smollm2"}]})
     run = RunDir(tmp_path)
     _write(run.questions("synth_arith", "train"), [Q])

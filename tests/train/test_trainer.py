@@ -84,20 +84,25 @@ def test_routing_log_has_rates_per_style_and_student(reference):
     assert {k: v / 12 for k, v in sets.items()} == pytest.approx(patterns)
 
 
+def _train_killed_after_step_3(config, paths, questions, monkeypatch):
+    """Train until step 3 is logged, then stop as a preemption would (KeyboardInterrupt)."""
+    original = metrics_module.log_metrics
+
+    def killed_after_step_3(appender, record):
+        original(appender, record)
+        if record["step"] == 3:
+            raise KeyboardInterrupt("simulated preemption after step 3")
+
+    monkeypatch.setattr(metrics_module, "log_metrics", killed_after_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, paths, questions)
+    monkeypatch.setattr(metrics_module, "log_metrics", original)
+
+
 def test_interrupted_run_resumes_with_identical_losses(reference, tmp_path, monkeypatch, data):
     ref_out, _ = reference
     questions, make_paths = data.make_questions(), data.make_paths
-    original = metrics_module.log_metrics
-
-    def crash_after_step_3(appender, record):
-        original(appender, record)
-        if record["step"] == 3:
-            raise KeyboardInterrupt("simulated preemption after step 3 (checkpoint at 2)")
-
-    monkeypatch.setattr(metrics_module, "log_metrics", crash_after_step_3)
-    with pytest.raises(KeyboardInterrupt):
-        train(_config(tmp_path, data), make_paths(questions), questions)
-    monkeypatch.setattr(metrics_module, "log_metrics", original)
+    _train_killed_after_step_3(_config(tmp_path, data), make_paths(questions), questions, monkeypatch)
     with pytest.raises(FileExistsError, match="resume"):
         train(_config(tmp_path, data), make_paths(questions), questions)
     train(_config(tmp_path, data), make_paths(questions), questions, resume=True)
@@ -161,17 +166,7 @@ def test_a_killed_run_with_default_checkpoints_resumes_to_the_same_result(tmp_pa
         return TrainConfig(output_dir=str(out), students=data.tiny_specs(dropout=0.1), max_steps=10, per_device_train_batch_size=3, seed=3)
 
     train(config(tmp_path / "whole"), data.make_paths(questions), questions)
-    original = metrics_module.log_metrics
-
-    def killed_after_step_3(appender, record):
-        original(appender, record)
-        if record["step"] == 3:
-            raise KeyboardInterrupt("killed after step 3")
-
-    monkeypatch.setattr(metrics_module, "log_metrics", killed_after_step_3)
-    with pytest.raises(KeyboardInterrupt):
-        train(config(tmp_path / "killed"), data.make_paths(questions), questions)
-    monkeypatch.setattr(metrics_module, "log_metrics", original)
+    _train_killed_after_step_3(config(tmp_path / "killed"), data.make_paths(questions), questions, monkeypatch)
     assert [p.name for p in sorted((tmp_path / "killed" / "checkpoints").iterdir())] == ["step-000001", "step-000002"]
     train(config(tmp_path / "killed"), data.make_paths(questions), questions, resume=True)
 
