@@ -175,3 +175,28 @@ def test_gradient_checkpointing_recomputes_layers_and_keeps_the_gradients(model:
     assert plain.keys() == checkpointed.keys()
     for name in plain:
         torch.testing.assert_close(checkpointed[name], plain[name], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("model", ["tiny:smollm2", "tiny:gemma3"])
+def test_gradient_checkpointing_in_bfloat16_recomputes_the_same_tensors(model: str) -> None:
+    """The backward pass recomputes each layer outside the forward's context: LoRA inputs must stay in
+    bfloat16 there too (before, PEFT upcast them there, and torch's checkpoint refused the float32
+    tensors that LoRA's dropout had saved in bfloat16)."""
+    def grads(checkpointing: bool) -> dict[str, torch.Tensor]:
+        spec = StudentSpec(name="s", model=model, lora_r=4, lora_dropout=0.1, dtype="bfloat16", gradient_checkpointing=checkpointing)
+        student = load_student(spec, seed=1)
+        batch = _batch(student)
+        torch.manual_seed(0)  # the same dropout masks in both runs (the recomputation replays the RNG)
+        with student.autocast():
+            hidden = student.hidden_states(batch["input_ids"], batch["attention_mask"])
+        assert hidden.dtype == torch.bfloat16
+        targets = batch["labels"][:, 1:]
+        mask = targets != IGNORE
+        student.token_nll(hidden[:, :-1][mask], targets[mask]).mean().backward()
+        return {n: p.grad for n, p in student.model.named_parameters() if p.requires_grad}
+
+    plain, checkpointed = grads(False), grads(True)
+    assert plain.keys() == checkpointed.keys() and plain
+    for name in plain:
+        assert checkpointed[name].dtype == torch.float32
+        torch.testing.assert_close(checkpointed[name], plain[name], atol=1e-3, rtol=1e-2)

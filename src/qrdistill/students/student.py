@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from peft.helpers import disable_input_dtype_casting
+from peft.tuners.tuners_utils import BaseTunerLayer
 from rich.console import Console
 from rich.progress import Progress
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
@@ -115,8 +115,8 @@ class Student:
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:
         """Run the student in ``compute_dtype``: below float32, torch autocast also runs the float32 LoRA
-        matmuls in it (weights cast per op, gradients flow back to the float32 weights), and PEFT does not
-        upcast each LoRA input to float32 (a float32 copy of every layer input kept for backward).
+        matmuls in it (weights cast per op, gradients flow back to the float32 weights); PEFT's upcast of
+        each LoRA input is off for good (``load_student``).
 
         >>> with student.autocast():
         ...     hidden = student.hidden_states(input_ids, attention_mask)
@@ -125,7 +125,7 @@ class Student:
         if dtype == torch.float32:
             yield
             return
-        with torch.autocast(self.device.type, dtype=dtype), disable_input_dtype_casting(self.model):
+        with torch.autocast(self.device.type, dtype=dtype):
             yield
 
     def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -253,6 +253,16 @@ def load_tokenizer(source: str | os.PathLike[str]) -> PreTrainedTokenizerBase:
     return _tokenizer(str(source), config.stat().st_mtime if config.exists() else 0.0)
 
 
+def _keep_lora_inputs_in_compute_dtype(model: PeftModel) -> None:
+    """PEFT casts each LoRA layer's input to the float32 of its weights: a float32 copy of every layer
+    input kept for backward. Under ``Student.autocast`` the cast is not needed, so it is switched off on
+    the model itself, not only while a forward runs: gradient checkpointing recomputes the layers in the
+    backward pass, outside any context the forward ran in, and must produce the same bfloat16 tensors."""
+    for module in model.modules():
+        if isinstance(module, BaseTunerLayer):
+            module.cast_input_dtype_enabled = False
+
+
 def load_student(
     spec: StudentSpec,
     adapter_dir: str | os.PathLike[str] | None = None,
@@ -285,6 +295,8 @@ def load_student(
             model = get_peft_model(model, _lora_config(spec))
     if not isinstance(model, PeftModel):
         model.requires_grad_(trainable)
+    elif model.get_input_embeddings().weight.dtype != torch.float32:
+        _keep_lora_inputs_in_compute_dtype(model)
     if trainable and spec.gradient_checkpointing:
         base = model.get_base_model() if isinstance(model, PeftModel) else model
         base.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
