@@ -17,7 +17,6 @@ Every method, zero_shot included, follows the same rule. Finished files are skip
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from pathlib import Path as FsPath
 
@@ -28,6 +27,7 @@ from qrdistill.evaluate.ensemble import ensemble_results
 from qrdistill.evaluate.generations import EvalJob, EvalLabel, Generation, evaluate_student, read_generations, score_generations
 from qrdistill.evaluate.results import RunResult
 from qrdistill.jsonl import read_records
+from qrdistill.memory import release_memory
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir, run_questions
 from qrdistill.tasks import get_task
@@ -122,7 +122,7 @@ def evaluate_method(cfg: RunConfig, method: str, seed: int) -> list[RunResult]:
         chosen = {t: _chosen_style(cfg, run, method, seed, spec.name, t, candidates.get(t, [])) for t in tests}
         run_jobs([job(t, tests[t], chosen[t], "test") for t in tests])
         del student
-        gc.collect()
+        release_memory()
         rows += [score_generations(read_generations(run.eval(method, seed, spec.name, t))) for t in tests]
     return rows
 

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from qrdistill.config import RunConfig
 from qrdistill.jsonl import write_json
+from qrdistill.memory import release_memory
 from qrdistill.pipeline.fingerprint import fingerprint, records_digest, refresh
 from qrdistill.records import Path, Question
 from qrdistill.rundir import RunDir
@@ -70,8 +71,9 @@ def train_stage(cfg: RunConfig, run: RunDir, method: str, seed: int, filtered: l
     by_id = {q.id: q for q in train_questions}
     resume = latest_checkpoint(run.train(method, seed)) is not None
     start = time.perf_counter()
-    # Every path with its verdict: the trainer selects what the method uses (train.methods.select_paths).
+    # Every path with its verdict: the trainer selects what the method uses (method.methods.select_paths).
     result = train(tcfg, filtered, by_id, resume=resume)
+    release_memory()  # what training freed goes back before an evaluation loads a student
     adapters = {name: str(path) for name, path in result.adapters.items()}
     write_json(done_file(run, method, seed), {"adapters": adapters, "seconds": round(time.perf_counter() - start, 1)})
     return adapters
