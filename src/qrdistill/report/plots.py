@@ -69,7 +69,7 @@ def routing_heatmaps(rates: Mapping[int, Mapping[str, Mapping[str, float]]], png
     styles = sorted({s for e in epochs for s in rates[e]})
     students = sorted({st for e in epochs for s in rates[e] for st in rates[e][s]})
     fig, axes = plt.subplots(1, len(epochs), figsize=(1.2 + 1.1 * len(students) * len(epochs) + 1, 0.45 * len(styles) + 1.5),
-                             squeeze=False)
+                             squeeze=False, sharey=True)
     values = [v for e in epochs for s in rates[e].values() for v in s.values()]
     low, high = (0.0, 1.0) if fixed_range else (min(values, default=0.0), max(values, default=1.0))
     for ax, epoch in zip(axes[0], epochs):
@@ -80,8 +80,8 @@ def routing_heatmaps(rates: Mapping[int, Mapping[str, Mapping[str, float]]], png
                 light = (v - low) / ((high - low) or 1.0) < 0.6
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if light else "black")
         ax.set_xticks(range(len(students)), students, rotation=20, fontsize=8)
-        ax.set_yticks(range(len(styles)), styles, fontsize=8)
         ax.set_title(f"epoch {epoch}", fontsize=9)
+    axes[0][0].set_yticks(range(len(styles)), styles, fontsize=8)  # shared: the other panels' labels would overlap
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=label)
     FsPath(png).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110, bbox_inches="tight")
