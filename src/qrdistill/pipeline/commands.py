@@ -52,7 +52,7 @@ def compare_command(
 
 def demo_command(
     out: Annotated[FsPath, typer.Option("--out", help="Run directory for the demo.")] = FsPath("runs/demo"),
-    quick: Annotated[bool, typer.Option("--quick", help="Fewer questions and steps (about 5 minutes), same outputs.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="A smoke run: fewer questions and steps, one fixed answer style (about 6 minutes).")] = False,
     seeds: Annotated[int, typer.Option(help="Training seeds per method.")] = 1,
 ) -> None:
     """The embedded default: synthetic teacher + verifiers, SmolLM2-135M + Gemma-3-270M with LoRA on CPU."""
