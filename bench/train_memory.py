@@ -1,7 +1,7 @@
 """Memory of a two-student qr_distill training run: where it goes within a step, and whether it grows.
 
     python bench/train_memory.py --minutes 60                  # RSS every second over an hour of training
-    python bench/train_memory.py --minutes 5 --gradient-checkpointing
+    python bench/train_memory.py --minutes 5 --gradient-checkpointing --split-every 10   # + the split every 10 steps
     python bench/train_memory.py --minutes 3 --dtype float32    # as the students ran before bfloat16
 
 The run (a child process): ``qrdistill.train``, method qr_distill, both embedded students, LoRA
@@ -90,6 +90,8 @@ def child(args: argparse.Namespace) -> None:
         if optimizer is optimizers[0]:
             mark(f"step {phases['steps'] + 1}: after backward + optimizer")
             phases["steps"] += 1
+            if args.split_every and phases["steps"] > 2 and phases["steps"] % args.split_every == 0:
+                print(memory_line(f"step {phases['steps']}"), flush=True)
 
     optimizers: list[torch.optim.Optimizer] = []
     original_init = torch.optim.AdamW.__init__
@@ -127,6 +129,7 @@ def main() -> None:
     parser.add_argument("--save-steps", type=int, default=50)
     parser.add_argument("--dtype", default=None, help="students' dtype (default: their spec default, bfloat16)")
     parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--split-every", type=int, default=0, help="also print the kernel/malloc split every N steps (0: first two steps only)")
     parser.add_argument("--gsm8k", type=FsPath, default=GSM8K)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -141,6 +144,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--child", "--out", out, "--n", str(args.n), "--batch", str(args.batch),
                "--save-steps", str(args.save_steps), "--gsm8k", str(args.gsm8k)]
         cmd += (["--dtype", args.dtype] if args.dtype else []) + (["--gradient-checkpointing"] if args.gradient_checkpointing else [])
+        cmd += ["--split-every", str(args.split_every)]
         proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
         watched, samples, start = psutil.Process(proc.pid), [], time.perf_counter()
         metrics = FsPath(out) / "metrics.jsonl"

@@ -27,6 +27,7 @@ from accelerate import Accelerator
 from tqdm.auto import tqdm
 
 from qrdistill.jsonl import Appender, write_atomic
+from qrdistill.memory import trim_heap
 from qrdistill.method.methods import Method, budget_paths, get_method, select_paths
 from qrdistill.method.step import cooperative_step, refresh_bare_nll
 from qrdistill.records import Path, Question
@@ -131,6 +132,7 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     started, last, batches = time.perf_counter(), {}, {}
     while run.step < run.total_steps:
         summed, norms = _optimizer_step(run, data, method, config, accelerator, routing, batches)
+        trim_heap()  # what this step's batch shapes freed goes back to the system (memory.trim_heap)
         last = metrics.reduce(summed, norms, accelerator, config.gradient_accumulation_steps)
         for name in tokens:
             tokens[name] += last[f"tokens/{name}"]
