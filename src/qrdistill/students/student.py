@@ -253,11 +253,12 @@ def load_tokenizer(source: str | os.PathLike[str]) -> PreTrainedTokenizerBase:
     return _tokenizer(str(source), config.stat().st_mtime if config.exists() else 0.0)
 
 
-def _keep_lora_inputs_in_compute_dtype(model: PeftModel) -> None:
+def _keep_lora_inputs_in_compute_dtype(model: torch.nn.Module) -> None:
     """PEFT casts each LoRA layer's input to the float32 of its weights: a float32 copy of every layer
     input kept for backward. Under ``Student.autocast`` the cast is not needed, so it is switched off on
     the model itself, not only while a forward runs: gradient checkpointing recomputes the layers in the
-    backward pass, outside any context the forward ran in, and must produce the same bfloat16 tensors."""
+    backward pass, outside any context the forward ran in, and must produce the same bfloat16 tensors.
+    A model without LoRA layers is left as it is."""
     for module in model.modules():
         if isinstance(module, BaseTunerLayer):
             module.cast_input_dtype_enabled = False
@@ -295,11 +296,12 @@ def load_student(
             model = get_peft_model(model, _lora_config(spec))
     if not isinstance(model, PeftModel):
         model.requires_grad_(trainable)
-    elif model.get_input_embeddings().weight.dtype != torch.float32:
-        _keep_lora_inputs_in_compute_dtype(model)
     if trainable and spec.gradient_checkpointing:
         base = model.get_base_model() if isinstance(model, PeftModel) else model
         base.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     model.to(device)
     model.train(trainable)
-    return Student(spec, model, tokenizer)
+    student = Student(spec, model, tokenizer)
+    if student.compute_dtype != torch.float32:
+        _keep_lora_inputs_in_compute_dtype(model)
+    return student
