@@ -33,6 +33,7 @@ from transformers import (
 
 from qrdistill.students.cache import cached_dir
 from qrdistill.students.dtypes import TORCH_DTYPES
+from qrdistill.students.gguf_reading import gguf_read_once
 
 SEED = 0
 _PROBE = "The capital of France is Paris. 2 + 3 = 5."
@@ -77,7 +78,8 @@ def tokenizer_dir(name: str) -> Path:
 
     def build(out: Path) -> None:
         gguf = _embedded_gguf(name)
-        AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(out)
+        with gguf_read_once():
+            AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(out)
 
     return cached_dir(f"{name}-tokenizer", build)
 
@@ -109,8 +111,9 @@ def convert_embedded(name: str, out: Path, dtype: torch.dtype = torch.float32) -
     """Dequantise embedded model ``name`` into ``out`` (safetensors, config, tokenizer) in ``dtype``, checked in
     float32 against the GGUF model."""
     gguf = _embedded_gguf(name)
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir(name))
-    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32).eval()
+    with gguf_read_once():
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir(name))
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32).eval()
     model = _rebuild(loaded).eval()
     check_tied(model)
     ids = tokenizer(_PROBE, return_tensors="pt").input_ids
