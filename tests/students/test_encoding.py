@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qrdistill.students import IGNORE, NO_SPAN, Student
-from qrdistill.students.encoding import collate, encode_pair, left_pad
+from qrdistill.students.encoding import PAD_MULTIPLE, collate, encode_pair, left_pad
 
 PROMPT = "Natalia sold clips to 48 of her friends in April. How many clips did she sell?"
 RESPONSE = (
@@ -82,8 +82,12 @@ def test_truncation_cuts_the_response_end_and_drops_eos(frozen: Student) -> None
 def test_collate_masks_padding(frozen: Student) -> None:
     short, long = frozen.encode("Hi", "Yes."), frozen.encode(PROMPT, RESPONSE)
     batch = collate([short, long], pad_id=frozen.pad_id)
-    assert batch["input_ids"].shape == batch["labels"].shape == (2, len(long))
-    assert batch["attention_mask"][0].tolist() == [1] * len(short) + [0] * (len(long) - len(short))
+    width = batch["input_ids"].shape[1]
+    assert width % PAD_MULTIPLE == 0 and len(long) <= width < len(long) + PAD_MULTIPLE
+    assert batch["input_ids"].shape == batch["labels"].shape == (2, width)
+    assert batch["attention_mask"][0].tolist() == [1] * len(short) + [0] * (width - len(short))
+    assert batch["attention_mask"][1].tolist() == [1] * len(long) + [0] * (width - len(long))
+    assert collate([short, long], pad_id=frozen.pad_id, multiple=1)["input_ids"].shape == (2, len(long))
     assert batch["labels"][0, len(short) :].eq(IGNORE).all()
     assert batch["labels"][0, : len(short)].tolist() == short.labels
     supervised = batch["labels"].ne(IGNORE).sum().item()

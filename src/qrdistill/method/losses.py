@@ -25,6 +25,9 @@ IGNORE_INDEX = -100
 CHUNK_LOGITS = 16 * 1024 * 1024
 """Logits computed at once: 64 rows of Gemma's 262k vocabulary, 341 of SmolLM2's 49k (64 MB in
 float32). On a 2-core CPU the time per row stops falling at about this size (docs/benchmarks.md)."""
+ROW_MULTIPLE = 16
+"""A chunk of fewer rows (the last) is padded with zero rows to a multiple of this, so the LM head's
+matmuls take a few shapes instead of one per row count (``encoding.PAD_MULTIPLE`` says why)."""
 
 
 @dataclass
@@ -100,20 +103,23 @@ def _linear_nll_chunks(rows: torch.Tensor, weight: torch.Tensor, targets: torch.
     """Fill ``nll`` [N] and, if given, ``grad`` [N, H] (d nll_i / d rows_i), ``chunk`` rows at a time."""
     for start in range(0, rows.shape[0], chunk):
         stop = min(start + chunk, rows.shape[0])
-        z = rows[start:stop].to(weight.dtype) @ weight.t()
+        n = stop - start
+        part = F.pad(rows[start:stop].to(weight.dtype), (0, 0, 0, -n % ROW_MULTIPLE))  # zero rows: few shapes
+        z = part @ weight.t()
         if softcap:
             tanh = torch.tanh(z.float() / softcap)
             z = (tanh * softcap).to(weight.dtype)
-        at = torch.arange(stop - start, device=z.device), targets[start:stop]
+        at = torch.arange(n, device=z.device), targets[start:stop]
         logp_target = torch.log_softmax(z, -1, dtype=torch.float32)[at]
         nll[start:stop] = -logp_target
         if grad is not None:
             dz = torch.softmax(z, -1)
             del z
             dz[at] = (logp_target.exp() - 1).to(dz.dtype)  # p - 1 from float32: no cancellation when p ~ 1
+            dz[n:] = 0
             if softcap:
                 dz = dz * (1 - tanh * tanh).to(dz.dtype)
-            grad[start:stop] = dz @ weight
+            grad[start:stop] = (dz @ weight)[:n]
 
 
 def head_logits(head: torch.nn.Module, rows: torch.Tensor, softcap: float | None) -> torch.Tensor:

@@ -19,6 +19,12 @@ from transformers import PreTrainedTokenizerBase
 
 IGNORE = -100
 NO_SPAN = (-1, -1)
+PAD_MULTIPLE = 16
+"""``collate`` pads a batch's width to a multiple of this. The CPU kernel caches (oneDNN's primitives,
+ATen's LRU) keep an entry of ~1.5 MB for every new matrix shape; with exact widths a long run kept
+adding entries (live memory +6.6 MB per step in ``bench/train_memory.py``) and paid for building
+them (~15% of a bf16 matmul-bound step). Multiples of 16 leave a few dozen shapes
+(docs/benchmarks.md, "Shapes and the kernel caches")."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +101,11 @@ def encode_pair(
     )
 
 
-def collate(batch: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-pad a batch: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding), all ``[B, T]``."""
-    width = max(len(e) for e in batch)
+def collate(batch: list[Encoded], pad_id: int, multiple: int = PAD_MULTIPLE) -> dict[str, torch.Tensor]:
+    """Right-pad a batch: ``input_ids``, ``attention_mask``, ``labels`` (-100 on padding), all ``[B, T]``,
+    with ``T`` the longest row rounded up to a multiple of ``multiple``."""
+    longest = max(len(e) for e in batch)
+    width = longest + (-longest % multiple)
     input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
     attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
