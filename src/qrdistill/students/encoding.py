@@ -22,7 +22,7 @@ NO_SPAN = (-1, -1)
 PAD_MULTIPLE = 16
 """``collate`` pads a batch's width to a multiple of this. The CPU kernel caches (oneDNN's primitives,
 ATen's LRU) keep an entry of ~1.5 MB for every new matrix shape; with exact widths a long run kept
-adding entries (live memory +6.6 MB per step in ``bench/train_memory.py``) and paid for building
+adding entries (+6.6 MB of live memory per step in ``bench/kernel_cache.py``) and paid for building
 them (~15% of a bf16 matmul-bound step). Multiples of 16 leave a few dozen shapes
 (docs/benchmarks.md, "Shapes and the kernel caches")."""
 
