@@ -5,8 +5,9 @@ changes every step, is rounded up to a multiple, or never changes.
     python bench/kernel_cache.py --steps 60 --threads 1
 
 Each setting runs in a fresh process: ``--steps`` steps of forward + backward through four bf16
-weights of SmolLM2's layer shapes (576x576, 192x576, 1536x576, 576x1536), six times each, on ``M`` = 4 x (a random length in 40..300) rows, which is what a batch of 4 paths of
-varying length gives a decoder layer. ``exact``: M as drawn; ``bucketed``: the length rounded up to
+weights of SmolLM2's layer shapes (576x576, 192x576, 1536x576, 576x1536), six times each, on
+``M`` = 4 x (a random length in 40..300) rows, which is what a batch of 4 paths of varying length
+gives a decoder layer. ``exact``: M as drawn; ``bucketed``: the length rounded up to
 a multiple of 16 (``encoding.PAD_MULTIPLE``); ``fixed``: M = 680 every step (the mean). Printed:
 wall clock, and the growth of glibc's memory in use by live allocations (``mallinfo2``) after
 half the steps and at the end. PyTorch's oneDNN path keeps a built kernel per shape in two caches
@@ -16,26 +17,22 @@ half the steps and at the end. PyTorch's oneDNN path keeps a built kernel per sh
 from __future__ import annotations
 
 import argparse
-import ctypes
 import random
 import subprocess
 import sys
 import time
+from pathlib import Path as FsPath
+
+sys.path.insert(0, str(FsPath(__file__).resolve().parent))
+from train_memory import mallinfo  # noqa: E402
 
 SHAPES = [(576, 576), (192, 576), (1536, 576), (576, 1536)]
 SETTINGS = ("exact", "bucketed", "fixed")
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in
-                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-
 def in_use_mb() -> float:
     """Bytes glibc's malloc has handed out and not got back (heap + mmapped chunks), in MB."""
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = _MallInfo2
-    info = libc.mallinfo2()
+    info = mallinfo()
     return (info.uordblks + info.hblkhd) / 2**20
 
 

@@ -45,14 +45,20 @@ class _MallInfo2(ctypes.Structure):
                 ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
+def mallinfo() -> _MallInfo2:
+    """glibc's ``mallinfo2()``: in use by live allocations ``uordblks + hblkhd``, freed but held ``fordblks``.
+    Raises OSError or AttributeError where the C library is not glibc."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    return libc.mallinfo2()
+
+
 def memory_line(tag: str) -> str:
     """RSS split by the kernel (anonymous / file-backed / peak) and by glibc malloc (in use / freed but held)."""
     status = {k: int(v.split()[0]) // 1024 for k, v in (line.split(":", 1) for line in open("/proc/self/status")) if k in ("RssAnon", "RssFile", "VmHWM")}
     line = f"{tag:42s} anon {status['RssAnon']:6d} MB  file {status['RssFile']:5d} MB  peak {status['VmHWM']:6d} MB"
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallinfo2.restype = _MallInfo2
-        info = libc.mallinfo2()
+        info = mallinfo()
         line += f"  | malloc in use {(info.uordblks + info.hblkhd) >> 20:6d} MB  freed, held {info.fordblks >> 20:5d} MB"
     except (OSError, AttributeError):  # not glibc
         pass

@@ -116,7 +116,6 @@ def _linear_nll_chunks(rows: torch.Tensor, weight: torch.Tensor, targets: torch.
             dz = torch.softmax(z, -1)
             del z
             dz[at] = (logp_target.exp() - 1).to(dz.dtype)  # p - 1 from float32: no cancellation when p ~ 1
-            dz[n:] = 0
             if softcap:
                 dz = dz * (1 - tanh * tanh).to(dz.dtype)
             grad[start:stop] = (dz @ weight)[:n]
