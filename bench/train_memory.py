@@ -3,11 +3,12 @@
     python bench/train_memory.py --minutes 60                  # RSS every second over an hour of training
     python bench/train_memory.py --minutes 5 --gradient-checkpointing --split-every 10   # + the split every 10 steps
     python bench/train_memory.py --minutes 3 --dtype float32    # as the students ran before bfloat16
+    MALLOC_MMAP_THRESHOLD_=131072 python bench/train_memory.py --steps 60   # a glibc setting, 60 steps
 
 The run (a child process): ``qrdistill.train``, method qr_distill, both embedded students, LoRA
 r 16, batch ``--batch``, GSM8K train questions with their reference solutions as paths (read from
 ``../shared/data/gsm8k_openai/train.jsonl`` beside the checkout, or ``--gsm8k FILE``), as many
-epochs as fit in ``--minutes``, a checkpoint every ``--save-steps`` steps. The parent samples the
+epochs as fit in ``--minutes`` (or until ``--steps`` steps), a checkpoint every ``--save-steps`` steps. The parent samples the
 child's RSS every ``--every`` seconds and stops it when the time is up.
 
 The child prints its memory at the phases of its first two steps: after each student's decoder
@@ -73,6 +74,10 @@ def child(args: argparse.Namespace) -> None:
     from qrdistill.train.config import TrainConfig
     from qrdistill.method.forward import StudentForward
     from qrdistill.train.trainer import train
+    from qrdistill.method import losses
+
+    if args.chunk_logits:
+        losses.CHUNK_LOGITS = args.chunk_logits
 
     phases = {"steps": 0}
 
@@ -126,15 +131,42 @@ def steps_done(metrics: FsPath) -> int:
         return json.loads(lines[-2])["step"] if len(lines) > 1 else 0
 
 
+def finished(args: argparse.Namespace, samples: list[tuple[float, float, int, float]], start: float) -> bool:
+    """Whether the run has done ``--steps`` steps, or (without ``--steps``) ran ``--minutes``."""
+    if args.steps:
+        return bool(samples) and samples[-1][2] >= args.steps
+    return time.perf_counter() - start >= args.minutes * 60
+
+
+def page_faults(pid: int) -> int:
+    """Minor page faults the process has taken (each a page the kernel mapped and zeroed for it; 0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[7])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def high_water_mark(pid: int) -> float:
+    """The process's peak RSS in MB as the kernel counts it (VmHWM; 0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--steps", type=int, default=0, help="stop after this many steps instead (0: run for --minutes)")
     parser.add_argument("--every", type=float, default=1.0, help="seconds between RSS samples")
     parser.add_argument("--n", type=int, default=64, help="paths (epochs repeat over them)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--save-steps", type=int, default=50)
     parser.add_argument("--dtype", default=None, help="students' dtype (default: their spec default, bfloat16)")
     parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--chunk-logits", type=int, default=0, help="logits the LM-head loss computes at once (0: losses.CHUNK_LOGITS)")
     parser.add_argument("--split-every", type=int, default=0, help="also print the kernel/malloc split every N steps (0: first two steps only)")
     parser.add_argument("--gsm8k", type=FsPath, default=GSM8K)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -145,36 +177,41 @@ def main() -> None:
         return
     print(f"{platform.machine()} {os.cpu_count()} cores, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, load average "
           f"{os.getloadavg()[0]:.1f}; qr_distill, {args.n} paths, batch {args.batch}, dtype {args.dtype or 'default'}, "
-          f"gradient checkpointing {'on' if args.gradient_checkpointing else 'off'}, {args.minutes:g} min")
+          f"gradient checkpointing {'on' if args.gradient_checkpointing else 'off'}, "
+          f"{f'{args.steps} steps' if args.steps else f'{args.minutes:g} min'}")
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, __file__, "--child", "--out", out, "--n", str(args.n), "--batch", str(args.batch),
                "--save-steps", str(args.save_steps), "--gsm8k", str(args.gsm8k)]
         cmd += (["--dtype", args.dtype] if args.dtype else []) + (["--gradient-checkpointing"] if args.gradient_checkpointing else [])
-        cmd += ["--split-every", str(args.split_every)]
+        cmd += ["--split-every", str(args.split_every), "--chunk-logits", str(args.chunk_logits)]
         proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
         watched, samples, start = psutil.Process(proc.pid), [], time.perf_counter()
         metrics = FsPath(out) / "metrics.jsonl"
-        while proc.poll() is None and time.perf_counter() - start < args.minutes * 60:
+        while proc.poll() is None and not finished(args, samples, start):
             try:
-                samples.append((time.perf_counter() - start, watched.memory_info().rss / 2**20, steps_done(metrics)))
+                cpu = watched.cpu_times()
+                samples.append((time.perf_counter() - start, watched.memory_info().rss / 2**20, steps_done(metrics), cpu.user + cpu.system))
             except psutil.NoSuchProcess:
                 break
             time.sleep(args.every)
+        high_water, faults = high_water_mark(proc.pid), page_faults(proc.pid)
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             proc.wait()
         elif proc.returncode != 0:
             raise SystemExit(f"the training run failed (exit {proc.returncode})")
     steps = samples[-1][2]
-    loading = [rss for _, rss, step in samples if step == 0]
+    loading = [rss for _, rss, step, _ in samples if step == 0]
     tenth = max(1, steps // 10)
-    first = [rss for _, rss, step in samples if 1 <= step <= tenth]
-    last = [rss for _, rss, step in samples if step > steps - tenth]
-    print(f"\n| steps | minutes | peak RSS MB until step 1 ended | peak RSS MB | median RSS MB, steps 1-{tenth} | "
-          f"median RSS MB, steps {steps - tenth + 1}-{steps} | growth | load avg at the end |\n|---|---|---|---|---|---|---|---|")
+    first = [rss for _, rss, step, _ in samples if 1 <= step <= tenth]
+    last = [rss for _, rss, step, _ in samples if step > steps - tenth]
+    print(f"\n| steps | minutes | CPU s per step | page faults per step (thousands) | peak RSS MB until step 1 ended | peak RSS MB (sampled / kernel high-water mark) | median RSS MB, steps 1-{tenth} | "
+          f"median RSS MB, steps {steps - tenth + 1}-{steps} | growth | load avg at the end |\n|---|---|---|---|---|---|---|---|---|---|")
     if first and last:
         growth = statistics.median(last) / statistics.median(first) - 1
-        print(f"| {steps} | {samples[-1][0] / 60:.1f} | {max(loading, default=0):.0f} | {max(r for _, r, _ in samples):.0f} | "
+        first_step, cpu_at_first = next((step, used) for _, _, step, used in samples if step >= 1)
+        cpu_per_step = (samples[-1][3] - cpu_at_first) / max(1, steps - first_step)
+        print(f"| {steps} | {samples[-1][0] / 60:.1f} | {cpu_per_step:.1f} | {faults / max(1, steps) / 1000:.0f} | {max(loading, default=0):.0f} | {max(r for _, r, _, _ in samples):.0f} / {high_water:.0f} | "
               f"{statistics.median(first):.0f} | {statistics.median(last):.0f} | {growth:+.1%} | {os.getloadavg()[0]:.1f} |")
 
 

@@ -46,3 +46,46 @@ def test_release_memory_collects_unreachable_cycles() -> None:
         assert ref() is None
     finally:
         gc.enable()
+
+
+KERNELS = """
+import ctypes, torch
+import qrdistill
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+def live():
+    info = libc.mallinfo2()
+    return info.uordblks + info.hblkhd
+
+torch.set_num_threads(1)
+weight = torch.randn(64, 64, dtype=torch.bfloat16)
+torch.nn.functional.linear(torch.randn(1, 64, dtype=torch.bfloat16), weight)
+before = live()
+for rows in range(2, 602):  # 600 matrix shapes: one kernel each
+    torch.nn.functional.linear(torch.randn(rows, 64, dtype=torch.bfloat16), weight)
+print(live() - before)
+"""
+
+
+def _kernel_memory(env: dict[str, str]) -> int:
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY")}
+    done = subprocess.run([sys.executable, "-c", KERNELS], env=clean | env, capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or "libc" not in (ctypes.util.find_library("c") or ""),
+                    reason="mallinfo2 is glibc's")
+def test_importing_qrdistill_caps_the_cpu_kernel_caches() -> None:
+    uncapped = _kernel_memory({"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "1024", "LRU_CACHE_CAPACITY": "1024"})
+    if uncapped < 50 << 20:
+        pytest.skip(f"this CPU's bf16 matmuls keep no per-shape oneDNN kernels ({uncapped >> 20} MB for 600 shapes)")
+    capped = _kernel_memory({})
+    assert capped < 0.6 * uncapped  # 256 of 600 kernels kept per cache (the user's setting above is respected)

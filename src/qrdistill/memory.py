@@ -1,4 +1,5 @@
-"""Give memory that Python and glibc's malloc hold but no longer use back to the system.
+"""Give memory that Python and glibc's malloc hold but no longer use back to the system, and cap
+what PyTorch's CPU kernel caches keep.
 
 One process runs every stage of a pipeline; without this, the memory a two-student training step
 freed stays with malloc and the next evaluation starts near the training's peak
@@ -13,7 +14,16 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 from functools import cache
+
+KERNEL_CACHE_CAPACITY = 256
+"""Kernels each of PyTorch's two CPU kernel caches keeps (their default is 1,024). A bf16 matmul
+kernel costs ~0.28 MB per cache whatever its size, and training builds one per matrix shape; at 256
+a two-student run's live memory levels off at ~600 MB instead of climbing past 1 GB
+(docs/benchmarks.md, "Capped kernel caches and smaller logit chunks")."""
+KERNEL_CACHE_VARIABLES = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY")
+"""oneDNN's primitive cache and ideep's LRU cache, read when the process builds its first kernel."""
 
 
 @cache
@@ -23,6 +33,15 @@ def _malloc_trim() -> ctypes._CFuncPtr | None:
         return ctypes.CDLL(name).malloc_trim if name else None
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
         return None
+
+
+def cap_kernel_caches(capacity: int = KERNEL_CACHE_CAPACITY) -> None:
+    """Cap both CPU kernel caches at ``capacity`` kernels, unless the environment already sets them.
+
+    Acts only before the process's first oneDNN kernel is built (the libraries read the variables
+    once); ``import qrdistill`` calls it. Set the variables yourself to choose another size."""
+    for name in KERNEL_CACHE_VARIABLES:
+        os.environ.setdefault(name, str(capacity))
 
 
 def trim_heap() -> int:

@@ -22,9 +22,11 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 IGNORE_INDEX = -100
-CHUNK_LOGITS = 16 * 1024 * 1024
-"""Logits computed at once: 64 rows of Gemma's 262k vocabulary, 341 of SmolLM2's 49k (64 MB in
-float32). On a 2-core CPU the time per row stops falling at about this size (docs/benchmarks.md)."""
+CHUNK_LOGITS = 4 * 1024 * 1024
+"""Logits computed at once: 16 rows of Gemma's 262k vocabulary, 85 of SmolLM2's 49k (16 MB in
+float32). A chunk's temporaries then stay under glibc's largest mmap threshold (32 MB) and reuse
+heap memory; 64 MB chunks were mapped and page-faulted afresh each time (a third of a training
+step's page faults; docs/benchmarks.md, "Capped kernel caches and smaller logit chunks")."""
 ROW_MULTIPLE = 16
 """A chunk of fewer rows (the last) is padded with zero rows to a multiple of this, so the LM head's
 matmuls take a few shapes instead of one per row count (``encoding.PAD_MULTIPLE`` says why)."""
@@ -68,7 +70,7 @@ def chunk_rows(vocab_size: int, budget: int) -> int:
     """Rows per chunk so that a chunk holds about ``budget`` logits.
 
     >>> chunk_rows(262144, CHUNK_LOGITS)
-    64
+    16
     """
     return max(1, budget // vocab_size)
 
