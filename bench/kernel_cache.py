@@ -8,7 +8,9 @@ Each setting runs in a fresh process: ``--steps`` steps of forward + backward th
 weights of SmolLM2's layer shapes (576x576, 192x576, 1536x576, 576x1536), six times each, on
 ``M`` = 4 x (a random length in 40..300) rows, which is what a batch of 4 paths of varying length
 gives a decoder layer. ``exact``: M as drawn; ``bucketed``: the length rounded up to
-a multiple of 16 (``encoding.PAD_MULTIPLE``); ``fixed``: M = 680 every step (the mean). Printed:
+a multiple of 16 (``encoding.PAD_MULTIPLE``); ``fixed``: M = 680 every step (the mean);
+``capped``: bucketed, with both caches capped at the 256 kernels ``import qrdistill`` sets
+(``memory.cap_kernel_caches``; the other three run with the libraries' default). Printed:
 wall clock, and the growth of glibc's memory in use by live allocations (``mallinfo2``) after
 half the steps and at the end. PyTorch's oneDNN path keeps a built kernel per shape in two caches
 (ATen's ``LRU_CACHE_CAPACITY``, oneDNN's ``ONEDNN_PRIMITIVE_CACHE_CAPACITY``; 1024 entries each).
@@ -17,6 +19,7 @@ half the steps and at the end. PyTorch's oneDNN path keeps a built kernel per sh
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -26,8 +29,12 @@ from pathlib import Path as FsPath
 sys.path.insert(0, str(FsPath(__file__).resolve().parent))
 from train_memory import mallinfo  # noqa: E402
 
+from qrdistill.memory import KERNEL_CACHE_CAPACITY, KERNEL_CACHE_VARIABLES  # noqa: E402
+
 SHAPES = [(576, 576), (192, 576), (1536, 576), (576, 1536)]
-SETTINGS = ("exact", "bucketed", "fixed")
+SETTINGS = ("exact", "bucketed", "fixed", "capped")
+LIBRARY_CAPACITY = 1024
+"""Both caches' size when nothing sets it."""
 
 
 def in_use_mb() -> float:
@@ -38,7 +45,7 @@ def in_use_mb() -> float:
 
 def rows(setting: str, rng: random.Random) -> int:
     length = rng.randint(40, 300)
-    if setting == "bucketed":
+    if setting in ("bucketed", "capped"):
         length += -length % 16
     return 680 if setting == "fixed" else 4 * length
 
@@ -82,7 +89,10 @@ def main() -> None:
     print(f"{args.steps} steps, {args.threads} thread(s)\n")
     print("| rows per step | seconds | live memory growth, half-way (MB) | at the end (MB) |\n|---|---|---|---|", flush=True)
     for setting in SETTINGS:
-        subprocess.run([sys.executable, __file__, "--child", setting, "--steps", str(args.steps), "--threads", str(args.threads)], check=True)
+        capacity = KERNEL_CACHE_CAPACITY if setting == "capped" else LIBRARY_CAPACITY
+        env = os.environ | {name: str(capacity) for name in KERNEL_CACHE_VARIABLES}
+        subprocess.run([sys.executable, __file__, "--child", setting, "--steps", str(args.steps), "--threads", str(args.threads)],
+                       check=True, env=env)
 
 
 if __name__ == "__main__":
