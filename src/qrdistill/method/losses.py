@@ -25,7 +25,7 @@ IGNORE_INDEX = -100
 CHUNK_LOGITS = 4 * 1024 * 1024
 """Logits computed at once: 16 rows of Gemma's 262k vocabulary, 85 of SmolLM2's 49k (16 MB in
 float32). A chunk's temporaries then stay under glibc's largest mmap threshold (32 MB) and reuse
-heap memory; 64 MB chunks were mapped and page-faulted afresh each time (a third of a training
+heap memory; 64 MB chunks were mapped and page-faulted afresh each time (two thirds of a training
 step's page faults; docs/benchmarks.md, "Capped kernel caches and smaller logit chunks")."""
 ROW_MULTIPLE = 16
 """A chunk of fewer rows (the last) is padded with zero rows to a multiple of this, so the LM head's
