@@ -24,12 +24,8 @@ import random
 import subprocess
 import sys
 import time
-from pathlib import Path as FsPath
 
-sys.path.insert(0, str(FsPath(__file__).resolve().parent))
-from train_memory import mallinfo  # noqa: E402
-
-from qrdistill.memory import KERNEL_CACHE_CAPACITY, KERNEL_CACHE_VARIABLES  # noqa: E402
+from qrdistill.memory import KERNEL_CACHE_CAPACITY, KERNEL_CACHE_VARIABLES, heap_in_use
 
 SHAPES = [(576, 576), (192, 576), (1536, 576), (576, 1536)]
 SETTINGS = ("exact", "bucketed", "fixed", "capped")
@@ -38,9 +34,8 @@ LIBRARY_CAPACITY = 1024
 
 
 def in_use_mb() -> float:
-    """Bytes glibc's malloc has handed out and not got back (heap + mmapped chunks), in MB."""
-    info = mallinfo()
-    return (info.uordblks + info.hblkhd) / 2**20
+    """What glibc's malloc has handed out and not got back (heap + mmapped chunks), in MB."""
+    return heap_in_use() / 2**20
 
 
 def rows(setting: str, rng: random.Random) -> int:

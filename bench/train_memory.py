@@ -23,7 +23,6 @@ over the run, the median RSS over the first and the last tenth of the steps, and
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import platform
@@ -41,18 +40,7 @@ import psutil
 sys.path.insert(0, str(FsPath(__file__).resolve().parent))
 from train_throughput import GSM8K, load_data, spec  # noqa: E402
 
-
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in
-                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-
-def mallinfo() -> _MallInfo2:
-    """glibc's ``mallinfo2()``: in use by live allocations ``uordblks + hblkhd``, freed but held ``fordblks``.
-    Raises OSError or AttributeError where the C library is not glibc."""
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = _MallInfo2
-    return libc.mallinfo2()
+from qrdistill.memory import mallinfo  # noqa: E402
 
 
 def memory_line(tag: str) -> str:

@@ -35,6 +35,26 @@ def _malloc_trim() -> ctypes._CFuncPtr | None:
         return None
 
 
+class MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2``: in use by live allocations ``uordblks + hblkhd``, freed but held ``fordblks``."""
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def mallinfo() -> MallInfo2:
+    """glibc's ``mallinfo2()``, what the memory benchmarks and tests read malloc's state with.
+    Raises OSError or AttributeError where the C library is not glibc."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+    return libc.mallinfo2()
+
+
+def heap_in_use() -> int:
+    """Bytes malloc has handed out to live allocations (heap and mmapped chunks); glibc only, as ``mallinfo``."""
+    info = mallinfo()
+    return info.uordblks + info.hblkhd
+
+
 def cap_kernel_caches(capacity: int = KERNEL_CACHE_CAPACITY) -> None:
     """Cap both CPU kernel caches at ``capacity`` kernels, unless the environment already sets them.
 
