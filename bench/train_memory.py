@@ -5,6 +5,7 @@
     python bench/train_memory.py --minutes 3 --dtype float32    # as the students ran before bfloat16
     MALLOC_MMAP_THRESHOLD_=131072 python bench/train_memory.py --steps 60   # a glibc setting, 60 steps
     ONEDNN_PRIMITIVE_CACHE_CAPACITY=1024 LRU_CACHE_CAPACITY=1024 python bench/train_memory.py --steps 40   # the kernel caches uncapped
+    python bench/train_memory.py --steps 400 --gradient-checkpointing --step-peaks   # which step sets the peak
 
 The run (a child process): ``qrdistill.train``, method qr_distill, both embedded students, LoRA
 r 16, batch ``--batch``, GSM8K train questions with their reference solutions as paths (read from
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path as FsPath
@@ -92,6 +94,9 @@ def child(args: argparse.Namespace) -> None:
             phases["steps"] += 1
             if args.split_every and phases["steps"] > 2 and phases["steps"] % args.split_every == 0:
                 print(memory_line(f"step {phases['steps']}"), flush=True)
+            if args.step_peaks:
+                print(f"step {phases['steps']} peak {high_water_mark(os.getpid()):.0f} MB", flush=True)
+                reset_high_water_mark()
 
     optimizers: list[torch.optim.Optimizer] = []
     original_init = torch.optim.AdamW.__init__
@@ -145,6 +150,21 @@ def high_water_mark(pid: int) -> float:
         return 0.0
 
 
+def forward_output(stream, step_peaks: list[float]) -> None:
+    """Echo the child's output, keeping the peaks its ``--step-peaks`` lines report."""
+    for line in stream:
+        print(line, end="", flush=True)
+        if line.startswith("step ") and " peak " in line and line.rstrip().endswith(" MB"):
+            step_peaks.append(float(line.split(" peak ")[1].split()[0]))
+
+
+def reset_high_water_mark() -> None:
+    """Set this process's VmHWM back to its current RSS (Linux ``clear_refs``), so the next reading is
+    the peak since now."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=60.0)
@@ -157,6 +177,8 @@ def main() -> None:
     parser.add_argument("--gradient-checkpointing", action="store_true")
     parser.add_argument("--chunk-logits", type=int, default=0, help="logits the LM-head loss computes at once (0: losses.CHUNK_LOGITS)")
     parser.add_argument("--split-every", type=int, default=0, help="also print the kernel/malloc split every N steps (0: first two steps only)")
+    parser.add_argument("--step-peaks", action="store_true",
+                        help="print each step's own peak RSS (the high-water mark is reset after every step; the run's peak then reads as the largest of these)")
     parser.add_argument("--gsm8k", type=FsPath, default=GSM8K)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -172,8 +194,11 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--child", "--out", out, "--n", str(args.n), "--batch", str(args.batch),
                "--save-steps", str(args.save_steps), "--gsm8k", str(args.gsm8k)]
         cmd += (["--dtype", args.dtype] if args.dtype else []) + (["--gradient-checkpointing"] if args.gradient_checkpointing else [])
-        cmd += ["--split-every", str(args.split_every), "--chunk-logits", str(args.chunk_logits)]
-        proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+        cmd += ["--split-every", str(args.split_every), "--chunk-logits", str(args.chunk_logits)] + (["--step-peaks"] if args.step_peaks else [])
+        proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        step_peaks: list[float] = []
+        echo = threading.Thread(target=forward_output, args=(proc.stdout, step_peaks), daemon=True)
+        echo.start()
         watched, samples, start = psutil.Process(proc.pid), [], time.perf_counter()
         metrics = FsPath(out) / "metrics.jsonl"
         while proc.poll() is None and not finished(args, samples, start):
@@ -189,6 +214,9 @@ def main() -> None:
             proc.wait()
         elif proc.returncode != 0:
             raise SystemExit(f"the training run failed (exit {proc.returncode})")
+        echo.join(timeout=10)
+        if args.step_peaks:  # the child reset its high-water mark after every step
+            high_water = max([high_water] + step_peaks)
     steps = samples[-1][2]
     loading = [rss for _, rss, step, _ in samples if step == 0]
     tenth = max(1, steps // 10)
