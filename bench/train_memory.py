@@ -42,7 +42,7 @@ import psutil
 sys.path.insert(0, str(FsPath(__file__).resolve().parent))
 from train_throughput import GSM8K, load_data, spec  # noqa: E402
 
-from qrdistill.memory import mallinfo  # noqa: E402
+from qrdistill.memory import mallinfo, trim_heap  # noqa: E402
 
 
 def memory_line(tag: str) -> str:
@@ -64,6 +64,7 @@ def child(args: argparse.Namespace) -> None:
     from qrdistill.students.student import Student
     from qrdistill.train.config import TrainConfig
     from qrdistill.method.forward import StudentForward
+    from qrdistill.train import trainer
     from qrdistill.train.trainer import train
     from qrdistill.method import losses
 
@@ -94,9 +95,20 @@ def child(args: argparse.Namespace) -> None:
             phases["steps"] += 1
             if args.split_every and phases["steps"] > 2 and phases["steps"] % args.split_every == 0:
                 print(memory_line(f"step {phases['steps']}"), flush=True)
-            if args.step_peaks:
-                print(f"step {phases['steps']} peak {high_water_mark(os.getpid()):.0f} MB", flush=True)
-                reset_high_water_mark()
+            phases["ended"] = True
+
+    def traced_trim() -> int:
+        """The trainer's heap trim, with the peak since the last trim read before it and the high-water
+        mark reset after it: each ``--step-peaks`` line covers one step, from the trim that ended the
+        step before to the trim that ends it (a trim inside the step does not split it)."""
+        if args.step_peaks:
+            phases["peak"] = max(phases.get("peak", 0.0), high_water_mark(os.getpid()))
+            if phases.pop("ended", False):
+                print(f"step {phases['steps']} peak {phases.pop('peak'):.0f} MB", flush=True)
+        released = trim_heap()
+        if args.step_peaks:
+            reset_high_water_mark()
+        return released
 
     optimizers: list[torch.optim.Optimizer] = []
     original_init = torch.optim.AdamW.__init__
@@ -106,6 +118,7 @@ def child(args: argparse.Namespace) -> None:
         optimizers.append(self)
 
     Student.hidden_states, StudentForward.forward, torch.optim.AdamW.__init__ = traced_hidden_states, traced_forward, recording_init
+    trainer.trim_heap = traced_trim
     register_optimizer_step_post_hook(after_step)
     paths, questions = load_data(args.gsm8k, args.n)
     print(memory_line("before loading"), flush=True)

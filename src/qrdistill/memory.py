@@ -27,11 +27,12 @@ KERNEL_CACHE_VARIABLES = ("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "LRU_CACHE_CAPACITY
 
 
 @cache
-def _malloc_trim() -> ctypes._CFuncPtr | None:
+def _libc() -> ctypes.CDLL | None:
+    """The C library, loaded once (``None`` where it cannot be found)."""
     name = ctypes.util.find_library("c")
     try:
-        return ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        return ctypes.CDLL(name) if name else None
+    except OSError:
         return None
 
 
@@ -44,7 +45,9 @@ class MallInfo2(ctypes.Structure):
 def mallinfo() -> MallInfo2:
     """glibc's ``mallinfo2()``, what the memory benchmarks and tests read malloc's state with.
     Raises OSError or AttributeError where the C library is not glibc."""
-    libc = ctypes.CDLL("libc.so.6")
+    libc = _libc()
+    if libc is None:
+        raise OSError("no C library found")
     libc.mallinfo2.restype = MallInfo2
     return libc.mallinfo2()
 
@@ -70,7 +73,7 @@ def trim_heap() -> int:
     Training calls it after every optimizer step: batches of other shapes leave freed blocks that
     malloc keeps, and without it a two-student run's RSS grew from 3.9 to 5.7 GB over an hour
     while its live allocations stayed near 1.1 GB (docs/benchmarks.md, "One hour of training")."""
-    trim = _malloc_trim()
+    trim = getattr(_libc(), "malloc_trim", None)  # not glibc (musl, macOS): nothing to trim
     return int(trim(0)) if trim is not None else 0
 
 

@@ -81,6 +81,7 @@ def _optimizer_step(run: TrainState, data: TrainData, method: Method, config: Tr
         mine = batches[epoch][position][rank * per_device : (rank + 1) * per_device]
         text_emb = data.text_emb[mine] if data.text_emb is not None else None
         terms = cooperative_step([data.examples[i] for i in mine], text_emb, run, method, config, accelerator.gather)
+        trim_heap()  # the forward's freed temporaries go back before the backward allocates (memory.trim_heap)
         (terms.loss / accumulate).backward()
         index = accelerator.gather(torch.tensor(mine, device=accelerator.device)).tolist()
         routing.add(run, accelerator.gather(terms.gates.hard.detach()), accelerator.gather(terms.gains), accelerator.gather(terms.known), index, epoch)
