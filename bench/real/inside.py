@@ -6,7 +6,7 @@ answers open and end.
 
 Reads ``train/<method>/seed<k>/{router.pt,routing.jsonl}`` and ``eval/<method>/seed<k>/*.jsonl``
 of a run directory and prints markdown. The initial router is rebuilt the way training builds it
-(``torch.manual_seed(seed)`` right before ``Router``), so "moved" is exact, not estimated.
+(``Router.seeded``), so "moved" is exact, not estimated.
 """
 
 from __future__ import annotations
@@ -34,9 +34,8 @@ def router_moved(run: RunDir, method: str, seed: int) -> dict[str, float] | None
     trained = saved["state_dict"]
     embed_dim = trained["style.weight"].shape[1]
     text_dim = trained["mlp.0.weight"].shape[1] - 2 * embed_dim - N_FEATURES
-    torch.manual_seed(seed)
-    initial = Router(text_dim, saved["styles"], len(saved["students"]), N_FEATURES,
-                     hidden=trained["mlp.0.weight"].shape[0], embed_dim=embed_dim).state_dict()
+    initial = Router.seeded(seed, text_dim, saved["styles"], len(saved["students"]), N_FEATURES,
+                            hidden=trained["mlp.0.weight"].shape[0], embed_dim=embed_dim).state_dict()
     return {name: (w - initial[name]).abs().max().item() for name, w in trained.items()}
 
 

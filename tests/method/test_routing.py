@@ -166,3 +166,12 @@ def test_state_running_means_features_and_credits():
     feats = state.features(torch.tensor([[4.0, 2.0]]), torch.tensor([1]))
     torch.testing.assert_close(feats[0, :, 0], torch.log(torch.tensor([2.0, 1.0])))
     torch.testing.assert_close(feats[0, 0, 2], (torch.tensor(3.5) - 3.0) / state.gain_std[0])
+
+
+def test_a_seeded_router_starts_from_the_same_weights_whatever_ran_before():
+    first = Router.seeded(3, 8, ["cot", "pot"], 2, N_FEATURES, hidden=16).state_dict()
+    torch.rand(100)  # other draws from the global RNG in between
+    again = Router.seeded(3, 8, ["cot", "pot"], 2, N_FEATURES, hidden=16).state_dict()
+    other = Router.seeded(4, 8, ["cot", "pot"], 2, N_FEATURES, hidden=16).state_dict()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not all(torch.equal(first[k], other[k]) for k in first)

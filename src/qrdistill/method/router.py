@@ -35,6 +35,14 @@ class Router(nn.Module):
             nn.Linear(hidden, 1),
         )
 
+    @classmethod
+    def seeded(cls, seed: int, text_dim: int, styles: Sequence[str], n_students: int, n_features: int, **sizes: int) -> Router:
+        """A router whose initial weights follow from ``seed`` alone: the global RNG is seeded right
+        before it is built (training does this, and ``bench/real/inside.py`` rebuilds the exact start
+        of a trained router this way). The global RNG is left where building the router leaves it."""
+        torch.manual_seed(seed)
+        return cls(text_dim, styles, n_students, n_features, **sizes)
+
     def style_ids(self, styles: Sequence[str]) -> torch.Tensor:
         """Indices of ``styles``; an unknown style is an error naming the known ones."""
         try:

@@ -143,8 +143,7 @@ def build_run(config: TrainConfig, paths: Sequence[Path], n_budget_paths: int, q
     cues = build_bare_cues(question_ids, questions, students) if learned else []
     text_emb = path_embeddings(examples, config, accelerator) if learned else None
     styles = sorted({p.style for p in paths})
-    torch.manual_seed(config.seed)
-    router = Router(text_emb.shape[1] if text_emb is not None else 1, styles, len(students), N_FEATURES).to(device)
+    router = Router.seeded(config.seed, text_emb.shape[1] if text_emb is not None else 1, styles, len(students), N_FEATURES).to(device)
     peer = PeerTeacher([s.hidden_size for s in students], config.shared_dim).to(device)
     state = StudentState(len(students), styles, config.state_momentum).to(device)
 
