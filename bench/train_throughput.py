@@ -14,7 +14,10 @@ is its own. Configurations (``--configs``, comma-separated; default all):
   ours, ours-gc      qrdistill.train, method multi_path, one student, the student's default dtype
                      (bfloat16 for the embedded students), without / with gradient checkpointing
   ours-fp32          the same in float32 (loss parity: the final loss of ``ours`` against it)
+  ours-plain         ``ours`` with every path under the task's plain prompt (no style prompt): the
+                     same tokens as TRL's rows and as trainers that predate the style prompts
   base               our trainer at ``--baseline-rev`` (float32, as it was), when given
+  base-default       our trainer at ``--baseline-rev`` in the student's default dtype at that revision
   qr_distill, qr_distill-gc, qr_distill-base   both students together (routing + peer teaching)
 
 Every run is one epoch. Tokens/s counts the non-padding tokens of the epoch (prompt + response),
@@ -44,7 +47,7 @@ ROOT = FsPath(__file__).resolve().parents[1]
 GSM8K = ROOT.parent / "shared" / "data" / "gsm8k_openai" / "train.jsonl"
 MODELS = {"smollm2": "embedded:smollm2-135m", "gemma3": "embedded:gemma3-270m"}
 LORA = {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "learning_rate": 1e-4, "max_length": 512}
-SINGLE = ["trl", "trl-nogc", "trl-bf16", "trl-bf16-nogc", "ours", "ours-gc", "ours-fp32", "base"]
+SINGLE = ["trl", "trl-nogc", "trl-bf16", "trl-bf16-nogc", "ours", "ours-gc", "ours-fp32", "ours-plain", "base", "base-default"]
 JOINT = ["qr_distill", "qr_distill-gc", "qr_distill-base"]
 
 
@@ -71,14 +74,14 @@ def spec(name: str, checkpointing: bool = False, dtype: str | None = None):
     return StudentSpec(name=name, model=MODELS[name], gradient_checkpointing=checkpointing, **LORA, **({"dtype": dtype} if dtype else {}))
 
 
-def run_ours(names: list[str], paths, questions, batch: int, checkpointing: bool, dtype: str | None) -> dict:
+def run_ours(names: list[str], paths, questions, batch: int, checkpointing: bool, dtype: str | None, style_prompts: bool = True) -> dict:
     from qrdistill.train.config import TrainConfig
     from qrdistill.train.trainer import train
 
     method = "qr_distill" if len(names) > 1 else "multi_path"
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(output_dir=out, method=method, students=[spec(n, checkpointing, dtype) for n in names], num_train_epochs=1,
-                          per_device_train_batch_size=batch, warmup_ratio=0.0, seed=0)
+                          per_device_train_batch_size=batch, warmup_ratio=0.0, seed=0, **({} if style_prompts else {"style_prompts": False}))
         result = train(cfg, paths, questions)
         records = [json.loads(line) for line in (FsPath(out) / "metrics.jsonl").read_text().splitlines()]
     loss = {n: {"last": records[-1][f"ce/{n}"], "mean": sum(r[f"ce/{n}"] for r in records) / len(records)} for n in names}
@@ -123,7 +126,7 @@ def child(kind: str, names: list[str], n: int, batch: int, gsm8k: FsPath) -> Non
         out = run_trl(names[0], paths, questions, batch, checkpointing="nogc" not in kind, bf16="bf16" in kind)
     else:
         dtype = "float32" if kind in ("ours-fp32", "base", "qr_distill-base") else None
-        out = run_ours(names, paths, questions, batch, checkpointing=kind.endswith("-gc"), dtype=dtype)
+        out = run_ours(names, paths, questions, batch, checkpointing=kind.endswith("-gc"), dtype=dtype, style_prompts=kind != "ours-plain")
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 
@@ -140,7 +143,7 @@ def measure(kind: str, names: list[str], args: argparse.Namespace, base_src: FsP
     cmd = [sys.executable, __file__, "--child", kind, "--students", ",".join(names), "--n", str(args.n), "--batch", str(args.batch),
            "--gsm8k", str(args.gsm8k)]
     env = dict(os.environ)
-    if kind.endswith("base"):
+    if "base" in kind:
         env["PYTHONPATH"] = os.pathsep.join([str(base_src), env.get("PYTHONPATH", "")])
     load = os.getloadavg()[0]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -169,7 +172,7 @@ def main() -> None:
     if args.child:
         child(args.child, names, args.n, args.batch, args.gsm8k)
         return
-    configs = [c for c in args.configs.split(",") if args.baseline_rev or not c.endswith("base")]
+    configs = [c for c in args.configs.split(",") if args.baseline_rev or "base" not in c]
     print(f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
           f"{args.n} paths, batch {args.batch}, one epoch{', base = ' + args.baseline_rev if args.baseline_rev else ''}")
     with tempfile.TemporaryDirectory() as tmp:
