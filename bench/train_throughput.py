@@ -3,6 +3,7 @@
     python bench/train_throughput.py --n 32 --batch 4                     # every configuration (needs: pip install trl)
     python bench/train_throughput.py --n 32 --baseline-rev d33881c        # also our trainer at an older commit
     python bench/train_throughput.py --n 8 --students smollm2 --configs ours,ours-fp32   # a quick look
+    python bench/train_throughput.py --students smollm2 --configs ours --profile prof/   # where a step's time goes
 
 Paths: GSM8K train questions with their reference solutions as the path text, read from
 ``../shared/data/gsm8k_openai/train.jsonl`` beside the checkout, or ``--gsm8k FILE``. Each
@@ -24,6 +25,8 @@ Every run is one epoch. Tokens/s counts the non-padding tokens of the epoch (pro
 identical for both trainers since both use the student's own chat template, over the training
 loop's wall time (loading and tokenisation excluded). The loss columns are our trainer's CE of
 the student (metrics.jsonl): the last step's and the mean over the epoch. Prints markdown tables.
+``--profile DIR``: each of our rows also writes ``DIR/<config>-<students>.txt``, torch.profiler's
+operators of the training loop by self CPU time (the profiler adds a few percent to the row's time).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path as FsPath
@@ -74,7 +78,10 @@ def spec(name: str, checkpointing: bool = False, dtype: str | None = None):
     return StudentSpec(name=name, model=MODELS[name], gradient_checkpointing=checkpointing, **LORA, **({"dtype": dtype} if dtype else {}))
 
 
-def run_ours(names: list[str], paths, questions, batch: int, checkpointing: bool, dtype: str | None, style_prompts: bool = True) -> dict:
+def run_ours(names: list[str], paths, questions, batch: int, checkpointing: bool, dtype: str | None, style_prompts: bool = True,
+             profile: FsPath | None = None) -> dict:
+    import torch.profiler
+
     from qrdistill.train.config import TrainConfig
     from qrdistill.train.trainer import train
 
@@ -82,7 +89,10 @@ def run_ours(names: list[str], paths, questions, batch: int, checkpointing: bool
     with tempfile.TemporaryDirectory() as out:
         cfg = TrainConfig(output_dir=out, method=method, students=[spec(n, checkpointing, dtype) for n in names], num_train_epochs=1,
                           per_device_train_batch_size=batch, warmup_ratio=0.0, seed=0, **({} if style_prompts else {"style_prompts": False}))
-        result = train(cfg, paths, questions)
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if profile else nullcontext() as prof:
+            result = train(cfg, paths, questions)
+        if profile:
+            profile.write_text(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30, max_name_column_width=60))
         records = [json.loads(line) for line in (FsPath(out) / "metrics.jsonl").read_text().splitlines()]
     loss = {n: {"last": records[-1][f"ce/{n}"], "mean": sum(r[f"ce/{n}"] for r in records) / len(records)} for n in names}
     return {"seconds": result.train_seconds, "tokens": result.tokens, "steps": result.steps, "loss": loss}
@@ -120,13 +130,14 @@ def run_trl(name: str, paths, questions, batch: int, checkpointing: bool, bf16: 
     return {"seconds": seconds, "tokens": {name: float(tokens)}, "steps": trainer.state.global_step}
 
 
-def child(kind: str, names: list[str], n: int, batch: int, gsm8k: FsPath) -> None:
+def child(kind: str, names: list[str], n: int, batch: int, gsm8k: FsPath, profile: FsPath | None) -> None:
     paths, questions = load_data(gsm8k, n)
     if kind.startswith("trl"):
         out = run_trl(names[0], paths, questions, batch, checkpointing="nogc" not in kind, bf16="bf16" in kind)
     else:
         dtype = "float32" if kind in ("ours-fp32", "base", "qr_distill-base") else None
-        out = run_ours(names, paths, questions, batch, checkpointing=kind.endswith("-gc"), dtype=dtype, style_prompts=kind != "ours-plain")
+        out = run_ours(names, paths, questions, batch, checkpointing=kind.endswith("-gc"), dtype=dtype, style_prompts=kind != "ours-plain",
+                       profile=profile / f"{kind}-{'+'.join(names)}.txt" if profile else None)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 
@@ -141,7 +152,7 @@ def baseline_tree(rev: str, into: FsPath) -> FsPath:
 
 def measure(kind: str, names: list[str], args: argparse.Namespace, base_src: FsPath | None) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--students", ",".join(names), "--n", str(args.n), "--batch", str(args.batch),
-           "--gsm8k", str(args.gsm8k)]
+           "--gsm8k", str(args.gsm8k)] + (["--profile", str(args.profile)] if args.profile else [])
     env = dict(os.environ)
     if "base" in kind:
         env["PYTHONPATH"] = os.pathsep.join([str(base_src), env.get("PYTHONPATH", "")])
@@ -166,13 +177,16 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(SINGLE + JOINT), help="which configurations, comma-separated")
     parser.add_argument("--baseline-rev", help="git revision of our trainer for the 'base' rows (e.g. the commit before a change)")
     parser.add_argument("--gsm8k", type=FsPath, default=GSM8K)
+    parser.add_argument("--profile", type=FsPath, help="write torch.profiler's operator table of each of our rows into this dir")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.students.split(",")
     if args.child:
-        child(args.child, names, args.n, args.batch, args.gsm8k)
+        child(args.child, names, args.n, args.batch, args.gsm8k, args.profile)
         return
     configs = [c for c in args.configs.split(",") if args.baseline_rev or "base" not in c]
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     print(f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; "
           f"{args.n} paths, batch {args.batch}, one epoch{', base = ' + args.baseline_rev if args.baseline_rev else ''}")
     with tempfile.TemporaryDirectory() as tmp:
