@@ -97,3 +97,16 @@ def test_batches_mix_styles_and_every_epoch_covers_each_path_once():
         assert min(mixed) >= 2 and sum(mixed) / len(mixed) >= 2.5
     unmixed = epoch_batches(lengths, global_batch=4, seed=0, epoch=0, bucket_size=64)
     assert sum(len({styles[i] for i in b}) for b in unmixed) / len(unmixed) < 1.5  # whole-epoch length sort: one style per batch
+
+
+def _padded(lengths, batches):
+    return sum(len(b) * max(lengths[i] for i in b) for b in batches)
+
+
+def test_paths_of_one_style_are_sorted_over_the_whole_epoch_for_less_padding():
+    lengths = [40 + (i * 37) % 200 for i in range(64)]
+    one_style = epoch_batches(lengths, global_batch=4, seed=0, epoch=0, strata=["cot"] * 64)
+    assert sorted(i for b in one_style for i in b) == list(range(64))
+    assert one_style == epoch_batches(lengths, global_batch=4, seed=0, epoch=0, bucket_size=64, strata=["cot"] * 64)
+    pairs = epoch_batches(lengths, global_batch=4, seed=0, epoch=0, bucket_size=2, strata=["cot"] * 64)
+    assert _padded(lengths, one_style) < 0.9 * _padded(lengths, pairs)

@@ -180,3 +180,15 @@ def test_a_killed_run_with_default_checkpoints_resumes_to_the_same_result(tmp_pa
         b = torch.load(tmp_path / "whole" / "checkpoints" / "step-000010" / "trainable.pt")["students"][name]
         for key, value in b.items():
             torch.testing.assert_close(a[key], value)
+
+
+@pytest.mark.parametrize(("checkpointing", "trim_memory", "trims_per_step"), [(False, None, 0), (True, None, 2), (False, True, 2)])
+def test_heap_trims_follow_the_memory_lean_setting(tmp_path, monkeypatch, data, checkpointing, trim_memory, trims_per_step):
+    calls = []
+    monkeypatch.setattr("qrdistill.train.trainer.trim_heap", lambda: calls.append(1) or 0)
+    specs = [s.model_copy(update={"gradient_checkpointing": checkpointing}) for s in data.tiny_specs()]
+    questions = data.make_questions()
+    config = TrainConfig(output_dir=str(tmp_path), students=specs, method="multi_path", max_steps=2, per_device_train_batch_size=3,
+                         save_steps=0, trim_memory=trim_memory)
+    train(config, data.make_paths(questions), questions)
+    assert len(calls) == 2 * trims_per_step

@@ -44,6 +44,12 @@ class TrainConfig(TrainSettings):
     def _unique_students(cls, value: list[StudentSpec]) -> list[StudentSpec]:
         return unique_names(value)
 
+    def trims_memory(self) -> bool:
+        """Whether each step hands freed heap pages back (``trim_memory``; by default when a student checkpoints)."""
+        if self.trim_memory is not None:
+            return self.trim_memory
+        return any(s.gradient_checkpointing for s in self.students)
+
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrainConfig:
         """Read a YAML of TrainConfig fields (what ``to_yaml`` writes: every training's

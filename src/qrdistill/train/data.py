@@ -22,7 +22,13 @@ def _interleave(strata: Sequence[str], order: list[int], rng: np.random.Generato
     return [i for _, i in sorted(keyed)]
 
 
-def epoch_batches(lengths: Sequence[int], global_batch: int, seed: int, epoch: int, bucket_size: int = 2,
+MIXED_BUCKET = 2
+"""Batches per length-sorted group when the paths come from several strata: batches stay mixed."""
+SORTED_BUCKET = 64
+"""Batches per length-sorted group when every path is of one stratum: nothing to mix, less padding."""
+
+
+def epoch_batches(lengths: Sequence[int], global_batch: int, seed: int, epoch: int, bucket_size: int | None = None,
                   strata: Sequence[str] | None = None) -> list[list[int]]:
     """Index batches for one epoch: shuffled, mixed across ``strata`` (e.g. styles), length-bucketed,
     every batch full.
@@ -32,11 +38,14 @@ def epoch_batches(lengths: Sequence[int], global_batch: int, seed: int, epoch: i
     length (less padding); batch order is shuffled again. Small groups keep each batch mixed: a group
     of 2 batches holds about 2 x global_batch consecutive, interleaved paths. The last batch is filled
     from the start of the permutation (as DistributedSampler does), so every process always gets the
-    same number of examples.
+    same number of examples. ``bucket_size`` None: ``MIXED_BUCKET`` with several strata, else
+    ``SORTED_BUCKET``.
 
     >>> epoch_batches([5, 1, 9, 3], global_batch=2, seed=0, epoch=0)
     [[3, 1], [2, 0]]
     """
+    if bucket_size is None:
+        bucket_size = MIXED_BUCKET if strata is not None and len(set(strata)) > 1 else SORTED_BUCKET
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(len(lengths)).tolist()
     if strata is not None:

@@ -61,9 +61,16 @@ class TrainSettings(BaseModel):
     run resumes; 0: only at the end."""
     save_total_limit: int = Field(2, ge=1)
     report_to: Literal["none", "tensorboard"] = "none"
-    bucket_size: int = Field(2, ge=1)
+    bucket_size: int | None = Field(None, ge=1)
     """Length bucketing: batches are sorted by length inside groups of this many batches of
-    style-interleaved paths (small groups keep every batch mixed across styles)."""
+    style-interleaved paths. ``None`` (default): 2 when the paths come from several sources (styles,
+    or teacher / style), so every batch stays mixed; 64 when they share one, where there is nothing
+    to mix and a wider sort saves padding (``data.epoch_batches``)."""
+    trim_memory: bool | None = None
+    """Hand the heap's freed pages back to the system inside every step (``memory.trim_heap``):
+    flat, lower memory over long runs, paid in time: the next step faults the pages in again (SmolLM2
+    without checkpointing: 1.2x the step; docs/benchmarks.md, "Where SmolLM2's training step goes").
+    ``None`` (default): on when a student uses gradient checkpointing, the memory-lean setting."""
     sharding: Literal["none", "fsdp"] = "none"
     """``fsdp``: shard the students over the processes with FSDP2, one unit per decoder layer
     (also chosen by an accelerate FSDP config); ``none``: every process holds whole students (DDP)."""

@@ -81,7 +81,8 @@ def _optimizer_step(run: TrainState, data: TrainData, method: Method, config: Tr
         mine = batches[epoch][position][rank * per_device : (rank + 1) * per_device]
         text_emb = data.text_emb[mine] if data.text_emb is not None else None
         terms = cooperative_step([data.examples[i] for i in mine], text_emb, run, method, config, accelerator.gather)
-        trim_heap()  # the forward's freed temporaries go back before the backward allocates (memory.trim_heap)
+        if config.trims_memory():  # the forward's freed temporaries go back before the backward allocates (memory.trim_heap)
+            trim_heap()
         (terms.loss / accumulate).backward()
         index = accelerator.gather(torch.tensor(mine, device=accelerator.device)).tolist()
         routing.add(run, accelerator.gather(terms.gates.hard.detach()), accelerator.gather(terms.gains), accelerator.gather(terms.known), index, epoch)
@@ -133,7 +134,8 @@ def train(config: TrainConfig, kept: Sequence[Path], questions: Mapping[str, Que
     started, last, batches = time.perf_counter(), {}, {}
     while run.step < run.total_steps:
         summed, norms = _optimizer_step(run, data, method, config, accelerator, routing, batches)
-        trim_heap()  # what this step's batch shapes freed goes back to the system (memory.trim_heap)
+        if config.trims_memory():  # what this step's batch shapes freed goes back to the system (memory.trim_heap)
+            trim_heap()
         last = metrics.reduce(summed, norms, accelerator, config.gradient_accumulation_steps)
         for name in tokens:
             tokens[name] += last[f"tokens/{name}"]
