@@ -70,9 +70,10 @@ def cap_kernel_caches(capacity: int = KERNEL_CACHE_CAPACITY) -> None:
 def trim_heap() -> int:
     """Ask malloc to return its free pages (cheap: no garbage collection); returns 1 if it released some.
 
-    Training calls it between each micro-batch's forward and backward and after every optimizer
-    step: batches of other shapes leave freed blocks that malloc keeps. Without it a two-student
-    run's RSS grew from 3.9 to 5.7 GB over an hour while its live allocations stayed near 1.1 GB
+    Training in its memory-lean setting (``TrainSettings.trim_memory``, by default when a student
+    uses gradient checkpointing) calls it between each micro-batch's forward and backward and after
+    every optimizer step: batches of other shapes leave freed blocks that malloc keeps. Without it
+    a two-student run's RSS grew from 3.9 to 5.7 GB over an hour while its live allocations stayed near 1.1 GB
     (docs/benchmarks.md, "One hour of training"); the trim before the backward lowers each step's
     peak by ~160 MB ("A trim between the forward and the backward")."""
     trim = getattr(_libc(), "malloc_trim", None)  # not glibc (musl, macOS): nothing to trim

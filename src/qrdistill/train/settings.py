@@ -67,9 +67,10 @@ class TrainSettings(BaseModel):
     or teacher / style), so every batch stays mixed; 64 when they share one, where there is nothing
     to mix and a wider sort saves padding (``data.epoch_batches``)."""
     trim_memory: bool | None = None
-    """Hand the heap's freed pages back to the system inside every step (``memory.trim_heap``):
-    flat, lower memory over long runs, paid in time: the next step faults the pages in again (SmolLM2
-    without checkpointing: 1.2x the step; docs/benchmarks.md, "Where SmolLM2's training step goes").
+    """Hand the heap's freed pages back to the system between each micro-batch's forward and backward
+    and after each optimizer step (``memory.trim_heap``): flat, lower memory over long runs, paid
+    in time, as the next step faults the pages in again (SmolLM2 without checkpointing: 1.2x the
+    step; docs/benchmarks.md, "Where SmolLM2's training step goes").
     ``None`` (default): on when a student uses gradient checkpointing, the memory-lean setting."""
     sharding: Literal["none", "fsdp"] = "none"
     """``fsdp``: shard the students over the processes with FSDP2, one unit per decoder layer
